@@ -1,0 +1,1 @@
+"""Operator-editable alerting data: default routes and message templates."""

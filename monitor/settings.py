@@ -1,0 +1,214 @@
+"""Configuration: one YAML file, overridden by EDU_MONITOR_* variables, validated once in main().
+
+Secrets are written as ``${ENV_VAR}`` (expanded here) or ``*_file`` keys (read here), so the
+file itself can be committed without tokens.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "EDU_MONITOR_"
+CONFIG_ENV = ENV_PREFIX + "CONFIG"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the file and key that caused it."""
+
+
+def parse_duration(value: str | int | float | timedelta) -> timedelta:
+    """'90s', '30m', '6h', '7d' or a number of seconds → timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 30m, 6h, 7d)")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourcesConfig(_Strict):
+    builtin: bool = True
+    files: list[Path] = Field(default_factory=list)
+
+
+class RouteConfig(_Strict):
+    """Which items go to which channel tags, and how."""
+
+    name: str
+    labels: list[str] = Field(default_factory=list)  # any of these
+    labels_all: list[str] = Field(default_factory=list)  # every one of these
+    regions: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    labelled_only: bool = False  # digest of "every labelled item"
+    notify: list[str]
+    mode: Literal["instant", "digest"] = "instant"
+    schedule: str = "0 8 * * *"
+    timezone: str | None = None
+    max_age: Duration = timedelta(days=7)
+
+
+class HttpConfig(_Strict):
+    user_agent: str = "edu-monitor/0.1 (+https://github.com/edu-monitor; polite government-site poller)"
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    min_delay: float = 2.0  # seconds between two requests to one host
+    per_host: int = 1  # requests at once to one host
+    max_bytes: int = 10 * 1024 * 1024
+    robots: bool = True
+
+
+class DeliveryConfig(_Strict):
+    every: Duration = timedelta(seconds=30)
+    max_attempts: int = 6
+    backoff: Duration = timedelta(seconds=30)
+    claim_timeout: Duration = timedelta(minutes=10)  # a 'sending' row older than this was abandoned
+    operator_tag: str = "ops"
+    failures_before_alert: int = 3  # consecutive failed polls before an operator alert
+    digest_dir: Path = Path("digests")  # where digests go when their tag has no channel
+
+
+class HealthConfig(_Strict):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9464
+    max_poll_age: Duration = timedelta(days=1)
+
+
+class RetentionConfig(_Strict):
+    raw_days: int = 30  # raw HTML kept for re-parsing
+    item_days: int = 0  # 0: keep items forever
+
+
+class LogConfig(_Strict):
+    level: str = "INFO"
+    json_lines: bool | None = None  # None: JSON unless stderr is a terminal
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; every key is optional."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
+
+    database_url: str = "sqlite:///edu-monitor.db"
+    timezone: str = "Asia/Shanghai"
+    sources: SourcesConfig = Field(default_factory=SourcesConfig)
+    channels: dict[str, list[str]] = Field(default_factory=dict)
+    apprise_config: Path | None = None
+    routes: list[RouteConfig] | None = None  # None: the defaults shipped in alerts/routes.yml
+    max_age: Duration = timedelta(days=7)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    log: LogConfig = Field(default_factory=LogConfig)
+    workers: int = 4  # polls at once (per-host limits still apply)
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file: an operator overrides one key without editing YAML.
+        return env_settings, init_settings
+
+    def base_dir(self) -> Path:
+        """Relative paths in the config are relative to the config file."""
+        return self.config_path.parent if self.config_path else Path.cwd()
+
+
+def expand_secrets(node: Any, where: str = "") -> Any:
+    """Replace ${VAR} by the environment's value and `key_file: path` by `key: <file text>`."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if isinstance(key, str) and key.endswith("_file") and isinstance(value, str) and key != "apprise_file":
+                out[key[: -len("_file")]] = Path(os.path.expanduser(value)).read_text(encoding="utf-8").strip()
+            else:
+                out[key] = expand_secrets(value, f"{where}.{key}" if where else str(key))
+        return out
+    if isinstance(node, list):
+        return [expand_secrets(v, f"{where}[{i}]") for i, v in enumerate(node)]
+    if isinstance(node, str):
+        return _ENV_REF.sub(lambda m: _env_value(m.group(1), where), node)
+    return node
+
+
+def _env_value(name: str, where: str) -> str:
+    if name not in os.environ:
+        raise ConfigError(f"{where}: environment variable {name} is not set")
+    return os.environ[name]
+
+
+def _format_errors(path: Path | None, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{path or 'environment'}: {key}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse and expand one YAML config file; errors name the file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of keys")
+    try:
+        return expand_secrets(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read secret file: {exc}") from exc
+
+
+def config_is_world_readable(path: Path) -> bool:
+    """A config that holds secrets should not be readable by other users."""
+    return bool(path.stat().st_mode & stat.S_IROTH)
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Build the settings from FILE (or $EDU_MONITOR_CONFIG) and the environment."""
+    if path is None and os.environ.get(CONFIG_ENV):
+        path = os.environ[CONFIG_ENV]
+    config_path = Path(path).resolve() if path else None
+    data = read_config_file(config_path) if config_path else {}
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(config_path, exc)) from None
+    settings.config_path = config_path
+    return settings

@@ -1,0 +1,1 @@
+"""The built-in catalog (YAML, one file per authority) and small site modules for pages selectors cannot handle."""
