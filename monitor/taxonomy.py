@@ -1,0 +1,33 @@
+"""The fixed label set and region names of TAXONOMY.md: the contract shared by classifier, database and routes."""
+
+from __future__ import annotations
+
+LABELS: dict[str, str] = {
+    "security_incident": "网络安全事件",
+    "cybersecurity": "网络安全工作",
+    "app_governance": "教育App治理",
+    "platform_launch": "平台上线",
+    "policy_document": "政策文件",
+    "data_governance": "数据治理",
+    "meeting": "会议活动",
+    "training": "培训研修",
+    "competition_selection": "评选竞赛",
+    "infrastructure": "基础设施",
+    "digital_resources": "数字资源",
+    "artificial_intelligence": "人工智能",
+}
+
+NATIONAL = "全国"
+
+PROVINCES: tuple[str, ...] = (
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽",
+    "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州",
+    "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆", "兵团", "香港", "澳门", "台湾",
+)
+
+REGIONS: tuple[str, ...] = (NATIONAL, *PROVINCES)
+
+
+def label_name(label: str) -> str:
+    """The Chinese display name of a label id (the id itself when unknown)."""
+    return LABELS.get(label, label)
