@@ -12,15 +12,22 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+def database_url() -> str:
+    """Set by monitor.migrate; from the `alembic` command line, the service's own settings."""
+    from monitor.settings import load_settings
+
+    return config.get_main_option("sqlalchemy.url") or load_settings().database_url
+
+
 def run_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+    context.configure(url=database_url(), target_metadata=target_metadata,
                       literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(database_url())
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=connection.dialect.name == "sqlite", compare_type=True)

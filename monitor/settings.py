@@ -66,7 +66,7 @@ class RouteConfig(_Strict):
     mode: Literal["instant", "digest"] = "instant"
     schedule: str = "0 8 * * *"
     timezone: str | None = None
-    max_age: Duration = timedelta(days=7)
+    max_age: Duration | None = None  # None: the top-level max_age
 
 
 class HttpConfig(_Strict):

@@ -1,0 +1,88 @@
+"""Commands that send: digest, deliver, alerts test."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from monitor.cli import AppContext, cli, fail, pass_app
+from monitor.commands.data import parse_since
+
+
+def _digest_routes(app: AppContext, route_name: str | None) -> list:
+    routes = [r for r in app.routes() if r.mode == "digest"]
+    if route_name:
+        routes = [r for r in routes if r.name == route_name]
+        if not routes:
+            fail(f"no digest route named {route_name!r}")
+    return routes
+
+
+@cli.command()
+@click.option("--send", is_flag=True, help="Send each digest route's pending items to its channels and mark them.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the digest HTML to this file.")
+@click.option("--since", help="Preview items first seen since this date or duration (default: the pending ones).")
+@click.option("--route", "route_name", help="Only this digest route.")
+@pass_app
+def digest(app: AppContext, send: bool, out: Path | None, since: str | None, route_name: str | None) -> None:
+    """Build the digest now: --send delivers it, --out writes it to a file, neither prints a summary."""
+    from monitor import digest as digests
+    from monitor.models import utcnow
+    from monitor.render import digest_html
+
+    routes, names, now = _digest_routes(app, route_name), app.source_names(), utcnow()
+    if send and since:
+        fail("--since is for previews; --send always covers what is pending since the last digest")
+    for route in routes:
+        if send:
+            for o in digests.send_digest(app.engine, app.channels(), route, app.delivery_config(), names, now,
+                                         echo=click.echo):
+                click.echo(f"digest {o.route} -> {o.tag}: {o.items} item(s), {o.status} {o.where}".rstrip())
+            continue
+        start = parse_since(since) or digests.last_digest_at(app.engine, route.name) or now - timedelta(days=1)
+        found = (digests.preview_items(app.engine, route, start, names) if since
+                 else digests.pending_items(app.engine, route, names))
+        if out:
+            target = out if len(routes) == 1 else out.with_name(f"{out.stem}-{route.name}{out.suffix}")
+            target.write_text(digest_html(found, route.name, start, now), encoding="utf-8")
+            click.echo(f"digest {route.name}: {len(found)} item(s) written to {target}")
+        else:
+            click.echo(f"digest {route.name}: {len(found)} item(s) since {start:%Y-%m-%d %H:%M} UTC")
+            for item in found:
+                click.echo(f"  [{','.join(item.labels) or '-'}] {item.region or '-'} {item.title[:40]}  {item.document_url}")
+
+
+@cli.command()
+@pass_app
+def deliver(app: AppContext) -> None:
+    """Deliver pending instant and operator alerts once."""
+    from monitor.deliver import deliver_pending
+
+    stats = deliver_pending(app.engine, app.channels(), app.delivery_config(), app.source_names(), echo=click.echo)
+    click.echo(f"claimed {stats.claimed} alert(s): {stats.sent} message(s) sent, "
+               f"{stats.retried} to retry, {stats.failed} failed")
+
+
+@cli.group("alerts")
+def alerts_group() -> None:
+    """Alert channels."""
+
+
+@alerts_group.command("test")
+@click.argument("tag")
+@pass_app
+def alerts_test(app: AppContext, tag: str) -> None:
+    """Send a test message to the channels of TAG and print the result."""
+    channels = app.channels()
+    if not channels.has(tag):
+        fail(f"no channel has the tag {tag!r} (configured tags: {', '.join(channels.tags()) or 'none'})")
+    report = channels.send_operator(tag, "edu-monitor 测试消息", "A test message from edu-monitor: this channel works.")
+    for url in channels.describe(tag):
+        click.echo(f"  {url}")
+    click.echo(f"delivered to {len(report.delivered)} channel(s), {len(report.errors)} error(s)")
+    for url_id, error in report.errors.items():
+        click.echo(f"  {url_id}: {error}")
+    if not report.ok:
+        raise SystemExit(1)

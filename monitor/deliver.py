@@ -1,0 +1,190 @@
+"""The delivery loop: claim pending alert rows atomically, send them, record the receipt.
+
+Exactly-once, as far as a channel allows: a row is claimed by one UPDATE … WHERE status='pending'
+(safe with several loops on SQLite or PostgreSQL), sent, and marked in its own short transaction
+right after the channel answers. The one window left — a crash after the channel accepted and
+before the mark — is bounded by `claim_timeout`: such a row goes back to pending and may be sent
+once more. Per-URL receipts mean a retry only goes to the URLs that did not accept it yet.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from monitor.channels import Channels, SendReport
+from monitor.db import session_scope
+from monitor.models import Alert, Document, Item, utcnow
+from monitor.render import AlertItem, render_instant, render_operator
+from monitor.settings import DeliveryConfig
+from monitor.store import add_alert
+
+log = structlog.get_logger()
+BATCH = 200
+
+
+@dataclass
+class DeliverStats:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def alert_item(item: Item, doc: Document, source_names: Mapping[str, str]) -> AlertItem:
+    return AlertItem(
+        title=item.title or doc.title, text=item.text, section=item.section, labels=list(item.labels),
+        evidence=dict(item.evidence), region=item.region,
+        date=item.date.isoformat() if item.date else None,
+        date_end=item.date_end.isoformat() if item.date_end else None, figures=list(item.figures),
+        document_title=doc.title, document_url=doc.url, source_id=doc.source_id,
+        source_name=source_names.get(doc.source_id, doc.source_id), published_at=doc.published_at,
+    )
+
+
+def release_abandoned(session: Session, config: DeliveryConfig, now: datetime) -> int:
+    """Rows left in 'sending' by a crashed loop go back to pending after claim_timeout."""
+    stmt = (update(Alert).where(col(Alert.status) == "sending", col(Alert.claimed_at) < now - config.claim_timeout)
+            .values(status="pending", claimed_by=None))
+    return session.exec(stmt).rowcount or 0  # type: ignore[call-overload]
+
+
+def claim(engine: Engine, modes: Sequence[str], now: datetime, *, route: str | None = None,
+          limit: int = BATCH) -> list[Alert]:
+    """Atomically take up to `limit` due rows; a row is only ever returned to one claimant."""
+    token = uuid.uuid4().hex
+    with session_scope(engine) as session:
+        due = select(Alert.id).where(col(Alert.status) == "pending", col(Alert.mode).in_(list(modes)),
+                                     col(Alert.next_attempt_at) <= now)
+        if route:
+            due = due.where(Alert.route == route)
+        ids = list(session.exec(due.order_by(col(Alert.id)).limit(limit)).all())
+        if not ids:
+            return []
+        session.exec(update(Alert).where(col(Alert.id).in_(ids), col(Alert.status) == "pending")  # type: ignore[call-overload]
+                     .values(status="sending", claimed_by=token, claimed_at=now))
+    with session_scope(engine) as session:
+        return list(session.exec(select(Alert).where(Alert.claimed_by == token, Alert.status == "sending")
+                                 .order_by(col(Alert.id))).all())
+
+
+def receipts(alerts: Sequence[Alert]) -> set[str]:
+    """URL ids that already accepted this message (all rows of a batch share them)."""
+    done: set[str] = set()
+    for alert in alerts:
+        if alert.receipt:
+            done.update(json.loads(alert.receipt).get("delivered", []))
+    return done
+
+
+def finish(engine: Engine, alerts: Sequence[Alert], report: SendReport, config: DeliveryConfig,
+           now: datetime) -> str:
+    """Record the outcome of one send for its rows: sent, retry later, or failed for good."""
+    delivered = sorted(receipts(alerts) | report.delivered)
+    receipt = json.dumps({"delivered": delivered, "errors": report.errors}, ensure_ascii=False)
+    status = "sent"
+    with session_scope(engine) as session:
+        for alert in alerts:
+            row = session.get(Alert, alert.id)
+            row.receipt, row.claimed_by = receipt, None
+            if report.ok:
+                row.status, row.sent_at, row.last_error = "sent", now, None
+            else:
+                row.attempts += 1
+                row.last_error = "; ".join(report.errors.values())[:2000]
+                row.status = "failed" if row.attempts >= config.max_attempts else "pending"
+                row.next_attempt_at = now + config.backoff * (2 ** (row.attempts - 1))
+            session.add(row)
+            status = "retry" if row.status == "pending" else row.status
+    return status
+
+
+def operator_failure_notice(engine: Engine, alerts: Sequence[Alert], error: str, config: DeliveryConfig,
+                            now: datetime) -> None:
+    """Tell the operator that an alert was given up on (never about operator notices themselves)."""
+    first = alerts[0]
+    if first.mode == "operator":  # an operator notice that cannot be sent is only logged
+        return
+    with session_scope(engine) as session:
+        add_alert(session, Alert(
+            key=f"failed:{first.id}", source_id=first.source_id, route="delivery-failed",
+            channel_tag=config.operator_tag, mode="operator", created_at=now, next_attempt_at=now,
+            title=f"告警发送失败：{first.route} → {first.channel_tag}",
+            body=(f"{len(alerts)} alert(s) of route {first.route} to tag {first.channel_tag} failed "
+                  f"{config.max_attempts} times and were given up: {error}"),
+        ))
+
+
+def deliver_pending(engine: Engine, channels: Channels, config: DeliveryConfig,
+                    source_names: Mapping[str, str], now: datetime | None = None,
+                    echo: Callable[[str], None] = print) -> DeliverStats:
+    """One pass of the loop over instant and operator alerts."""
+    now = now or utcnow()
+    stats = DeliverStats()
+    with session_scope(engine) as session:
+        released = release_abandoned(session, config, now)
+    if released:
+        log.warning("deliver.released_abandoned", rows=released)
+    claimed = claim(engine, ("instant", "operator"), now)
+    stats.claimed = len(claimed)
+    for batch in group_batches(claimed):
+        report = send_batch(engine, channels, batch, source_names, echo)
+        status = finish(engine, batch, report, config, now)
+        _count(stats, status)
+        log.info("deliver.batch", route=batch[0].route, tag=batch[0].channel_tag, rows=len(batch),
+                 status=status, errors=list(report.errors.values()) or None)
+        if status == "failed":
+            operator_failure_notice(engine, batch, "; ".join(report.errors.values()), config, now)
+    return stats
+
+
+def _count(stats: DeliverStats, status: str) -> None:
+    if status == "sent":
+        stats.sent += 1
+    elif status == "failed":
+        stats.failed += 1
+    else:
+        stats.retried += 1
+
+
+def group_batches(alerts: Sequence[Alert]) -> list[list[Alert]]:
+    """One message per (route, tag, document) for items; operator notices go one by one."""
+    groups: dict[tuple, list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        key = (alert.route, alert.channel_tag, alert.document_id) if alert.mode != "operator" else ("op", alert.id)
+        groups[key].append(alert)
+    return list(groups.values())
+
+
+def load_alert_items(engine: Engine, item_ids: Sequence[int | None],
+                     source_names: Mapping[str, str]) -> list[AlertItem]:
+    ids = sorted({i for i in item_ids if i is not None})
+    with session_scope(engine) as session:
+        rows = session.exec(select(Item, Document).join(Document, Item.document_id == Document.id)
+                            .where(col(Item.id).in_(ids)).order_by(col(Item.id))).all()
+    return [alert_item(item, doc, source_names) for item, doc in rows]
+
+
+def send_batch(engine: Engine, channels: Channels, batch: Sequence[Alert], source_names: Mapping[str, str],
+               echo: Callable[[str], None]) -> SendReport:
+    first = batch[0]
+    skip = receipts(batch)
+    if first.mode == "operator":
+        if not channels.has(first.channel_tag):
+            echo(render_operator(first.title or "", first.body or "", "text").body)
+            return SendReport(delivered={"console"}, errors={})
+        return channels.send_operator(first.channel_tag, first.title or "", first.body or "", skip=skip)
+    items = load_alert_items(engine, [a.item_id for a in batch], source_names)
+    if not channels.has(first.channel_tag):
+        echo(render_instant(items, first.route, "text").body)
+        return SendReport(delivered={"console"}, errors={})
+    return channels.send_instant(first.channel_tag, items, first.route, skip=skip)

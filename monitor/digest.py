@@ -1,0 +1,98 @@
+"""Digests: the fresh items a digest route collected since its last digest, rendered and sent once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import structlog
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from monitor.channels import Channels, SendReport
+from monitor.db import session_scope
+from monitor.deliver import alert_item, claim, finish, load_alert_items, receipts
+from monitor.models import Alert, DigestRun, Document, Item, utcnow
+from monitor.render import AlertItem, digest_html
+from monitor.route import matches
+from monitor.settings import DeliveryConfig, RouteConfig
+from monitor.store import routed_item
+
+log = structlog.get_logger()
+
+
+@dataclass
+class DigestOutcome:
+    route: str
+    tag: str
+    items: int
+    status: str  # sent | retry | failed | empty | written
+    where: str = ""
+
+
+def last_digest_at(engine: Engine, route: str) -> datetime | None:
+    with session_scope(engine) as session:
+        return session.exec(select(DigestRun.sent_at).where(DigestRun.route == route)
+                            .order_by(col(DigestRun.sent_at).desc())).first()
+
+
+def preview_items(engine: Engine, route: RouteConfig, since: datetime,
+                  source_names: Mapping[str, str]) -> list[AlertItem]:
+    """Items first seen since `since` that the route selects (for --out previews; marks nothing)."""
+    with session_scope(engine) as session:
+        rows = session.exec(select(Item, Document).join(Document, Item.document_id == Document.id)
+                            .where(Item.first_seen_at >= since, col(Document.duplicate_of).is_(None))
+                            .order_by(col(Item.id))).all()
+    return [alert_item(item, doc, source_names) for item, doc in rows if matches(route, routed_item(item, doc))]
+
+
+def pending_items(engine: Engine, route: RouteConfig, source_names: Mapping[str, str]) -> list[AlertItem]:
+    """The items waiting in the ledger for this route's next digest (de-duplicated across tags)."""
+    with session_scope(engine) as session:
+        ids = session.exec(select(Alert.item_id).where(Alert.route == route.name, Alert.mode == "digest",
+                                                       Alert.status == "pending").distinct()).all()
+    return load_alert_items(engine, ids, source_names)
+
+
+def send_digest(engine: Engine, channels: Channels, route: RouteConfig, config: DeliveryConfig,
+                source_names: Mapping[str, str], now: datetime | None = None,
+                echo: Callable[[str], None] = print) -> list[DigestOutcome]:
+    """Claim this route's pending digest rows per tag, send one digest per tag, mark them."""
+    now = now or utcnow()
+    outcomes = []
+    for tag in route.notify:
+        rows = [a for a in claim(engine, ("digest",), now, route=route.name, limit=100_000) if a.channel_tag == tag]
+        if not rows:
+            outcomes.append(DigestOutcome(route.name, tag, 0, "empty"))
+            continue
+        start = last_digest_at(engine, route.name) or now - timedelta(days=1)
+        items = load_alert_items(engine, [a.item_id for a in rows], source_names)
+        report, where = _send(channels, tag, items, route, (start, now), receipts(rows), config, echo)
+        status = finish(engine, rows, report, config, now)
+        if status == "sent":
+            with session_scope(engine) as session:
+                session.add(DigestRun(route=route.name, channel_tag=tag, items=len(items), sent_at=now))
+        log.info("digest.done", route=route.name, tag=tag, items=len(items), status=status,
+                 errors=list(report.errors.values()) or None)
+        outcomes.append(DigestOutcome(route.name, tag, len(items), status, where))
+    return outcomes
+
+
+def _send(channels: Channels, tag: str, items: Sequence[AlertItem], route: RouteConfig,
+          window: tuple[datetime, datetime], skip: set[str], config: DeliveryConfig,
+          echo: Callable[[str], None]) -> tuple[SendReport, str]:
+    start, end = window
+    if channels.has(tag):
+        return channels.send_digest(tag, list(items), route.name, start, end, skip=skip), "channels"
+    path = write_digest_file(config.digest_dir, items, route.name, start, end)
+    echo(f"digest {route.name}: {len(items)} items written to {path}")
+    return SendReport(delivered={"file"}, errors={}), str(path)
+
+
+def write_digest_file(folder: Path, items: Sequence[AlertItem], route: str, start: datetime, end: datetime) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"digest-{route}-{end:%Y%m%d-%H%M%S}.html"
+    path.write_text(digest_html(list(items), route, start, end), encoding="utf-8")
+    return path

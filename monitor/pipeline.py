@@ -1,0 +1,171 @@
+"""poll(source): the one place that strings fetch → extract → understand → store → route together."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from monitor import extract
+from monitor.catalog import Source
+from monitor.db import session_scope
+from monitor.fetch import Fetcher, FetchError, FetchResult, Validators
+from monitor.models import Document, utcnow
+from monitor.settings import RouteConfig, Settings
+from monitor.sourcehealth import PollOutcome, record_poll
+from monitor.store import get_validators, put_validators, save_document, stored_urls
+from monitor.understand import understand
+
+log = structlog.get_logger()
+
+
+@dataclass
+class PollContext:
+    """What a poll needs, built once per process and shared by every poll."""
+
+    engine: Engine
+    fetcher: Fetcher
+    routes: Sequence[RouteConfig]
+    settings: Settings
+
+
+@dataclass
+class PollResult:
+    source_id: str
+    links: int = 0
+    new_documents: int = 0
+    new_items: int = 0
+    alerts: int = 0
+    not_modified: bool = False
+    outcome: PollOutcome = field(default_factory=lambda: PollOutcome(ok=True))
+
+
+class SourceBlocked(Exception):
+    """The site answered with a challenge or rate-limit page instead of content."""
+
+
+def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
+    """Poll one source; never raises: every failure ends up in SourceState and the log."""
+    started = time.monotonic()
+    result = PollResult(source_id=source.id)
+    with structlog.contextvars.bound_contextvars(source=source.id):
+        try:
+            _poll_pages(source, ctx, pages, result)
+        except SourceBlocked as exc:
+            result.outcome = PollOutcome(ok=False, blocked=str(exc))
+        except FetchError as exc:
+            result.outcome = PollOutcome(ok=False, error=str(exc))
+        except Exception as exc:  # the error boundary: one broken source never stops the others
+            log.exception("poll.crashed")
+            result.outcome = PollOutcome(ok=False, error=f"{type(exc).__name__}: {exc}")
+        result.outcome.documents = result.new_documents
+        _record(source, ctx, result.outcome)
+        log.info("poll.done", links=result.links, new_documents=result.new_documents,
+                 new_items=result.new_items, alerts=result.alerts, not_modified=result.not_modified,
+                 ok=result.outcome.ok, error=result.outcome.error or result.outcome.blocked or result.outcome.broken,
+                 ms=round((time.monotonic() - started) * 1000))
+    return result
+
+
+def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult) -> None:
+    urls = extract.page_urls(source, pages) if pages > 1 else [source.url]
+    for page_number, url in enumerate(urls):
+        listing = _fetch_listing(source, ctx, url, conditional=page_number == 0)
+        if listing.not_modified:
+            result.not_modified = True
+            return
+        links = extract.links_for(listing, source)
+        result.links += len(links)
+        if page_number == 0 and len(links) < source.min_links:
+            result.outcome = PollOutcome(ok=False, broken=f"{len(links)} links, fewer than min_links {source.min_links}")
+        all_stored = _store_new_articles(source, ctx, links, result)
+        if page_number == 0 and all_stored:
+            # Remember the list's validators only once every article behind it is stored, so a
+            # failed article is retried next time instead of hiding behind a 304.
+            with session_scope(ctx.engine) as session:
+                put_validators(session, url, listing.validators.etag, listing.validators.last_modified)
+
+
+def _fetch_listing(source: Source, ctx: PollContext, url: str, conditional: bool) -> FetchResult:
+    validators = None
+    if conditional:
+        with session_scope(ctx.engine) as session:
+            etag, modified = get_validators(session, url)
+        validators = Validators(etag=etag, last_modified=modified)
+    listing = ctx.fetcher.get(url, validators=validators, source=source)
+    if listing.blocked:
+        raise SourceBlocked(listing.blocked)
+    return listing
+
+
+def _store_new_articles(source: Source, ctx: PollContext, links: Sequence[extract.Link],
+                        result: PollResult) -> bool:
+    """Fetch and store every link not stored yet; False when any of them failed."""
+    with session_scope(ctx.engine) as session:
+        known = stored_urls(session, (link.url for link in links))
+    ok = True
+    for link in links:
+        if link.url in known:
+            continue
+        try:
+            _store_article(source, ctx, link, result)
+        except FetchError as exc:
+            ok = False
+            log.warning("article.failed", url=link.url, error=str(exc))
+        except SourceBlocked as exc:
+            log.warning("article.blocked", url=link.url, reason=str(exc))
+            raise
+    return ok
+
+
+def _store_article(source: Source, ctx: PollContext, link: extract.Link, result: PollResult) -> None:
+    page = ctx.fetcher.get(link.url, source=source)
+    if page.blocked:
+        raise SourceBlocked(page.blocked)
+    article = extract.extract_article(page.text or "", page.url, source, link)
+    published = article.published_at or _list_date(link, ctx.settings)
+    parsed = understand(article.text, title=article.title or link.title, region=source.region,
+                        published=published.date() if published else None)
+    doc = Document(source_id=source.id, url=link.url, title=article.title or link.title or parsed.title,
+                   kind=parsed.kind, period=parsed.period, region=parsed.region or source.region,
+                   publisher=article.publisher, published_at=published, text=article.text,
+                   raw_html=page.text, content_hash="", meta=article.meta, attachments=article.attachments)
+    with session_scope(ctx.engine) as session:
+        saved = save_document(session, doc, parsed.items, ctx.routes, ctx.settings.max_age)
+    if not saved.skipped:
+        result.new_documents += 1
+        result.new_items += saved.new_items
+        result.alerts += saved.alerts
+        log.info("document.stored", url=link.url, items=saved.new_items, alerts=saved.alerts,
+                 duplicate_of=saved.duplicate_of)
+
+
+def _list_date(link: extract.Link, settings: Settings) -> datetime | None:
+    """A list-page date (a calendar day in the site's zone) as an aware timestamp at local noon."""
+    if link.date is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    return datetime(link.date.year, link.date.month, link.date.day, 12, tzinfo=ZoneInfo(settings.timezone))
+
+
+def _record(source: Source, ctx: PollContext, outcome: PollOutcome) -> None:
+    delivery = ctx.settings.delivery
+    with session_scope(ctx.engine) as session:
+        alert = record_poll(session, source.id, source.name, outcome, operator_tag=delivery.operator_tag,
+                            failures_before_alert=delivery.failures_before_alert, now=utcnow())
+    if alert is not None:
+        log.warning("source.status_changed", title=alert.title, detail=alert.body)
+
+
+def poll_many(sources: Sequence[Source], ctx: PollContext, pages: int = 1) -> list[PollResult]:
+    """Poll several sources at once in a bounded pool; the fetcher keeps per-host limits."""
+    if len(sources) <= 1:
+        return [poll(source, ctx, pages) for source in sources]
+    with ThreadPoolExecutor(max_workers=max(1, ctx.settings.workers), thread_name_prefix="poll") as pool:
+        return list(pool.map(lambda source: poll(source, ctx, pages), sources))

@@ -1,0 +1,74 @@
+"""Source health: record each poll's outcome and tell the operator once per change, not once per poll."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from monitor.models import Alert, SourceState, utcnow
+from monitor.store import add_alert
+
+BAD = {"failing", "blocked", "broken"}
+
+
+@dataclass
+class PollOutcome:
+    """How one poll of one source ended."""
+
+    ok: bool
+    error: str | None = None
+    blocked: str | None = None
+    broken: str | None = None  # e.g. "3 links, fewer than min_links 5"
+    documents: int = 0
+
+
+def _status(state: SourceState, outcome: PollOutcome, failures_before_alert: int) -> str:
+    if outcome.blocked:
+        return "blocked"
+    if outcome.broken:
+        return "broken"
+    if not outcome.ok:
+        return "failing" if state.consecutive_failures >= failures_before_alert else state.status
+    return "ok"
+
+
+def record_poll(session: Session, source_id: str, source_name: str, outcome: PollOutcome, *,
+                operator_tag: str, failures_before_alert: int, now: datetime | None = None) -> Alert | None:
+    """Update SourceState; write an operator alert when the status the operator knows changes."""
+    now = now or utcnow()
+    state = session.get(SourceState, source_id) or SourceState(source_id=source_id)
+    state.polls += 1
+    state.last_poll_at = now
+    state.documents += outcome.documents
+    if outcome.ok and not outcome.broken:
+        state.consecutive_failures, state.last_success_at = 0, now
+        state.last_error = state.blocked_reason = None
+    else:
+        state.consecutive_failures += 1
+        state.last_error = outcome.error or outcome.blocked or outcome.broken
+        state.blocked_reason = outcome.blocked
+    state.status = _status(state, outcome, failures_before_alert)
+    session.add(state)
+    alert = _transition_alert(session, state, source_name, operator_tag, now)
+    if alert is not None or state.status == "ok":
+        state.alerted_status = state.status
+    return alert
+
+
+def _transition_alert(session: Session, state: SourceState, name: str, tag: str,
+                      now: datetime) -> Alert | None:
+    if state.status == state.alerted_status or (state.status == "ok" and state.alerted_status not in BAD):
+        return None
+    if state.status in BAD:
+        title = f"数据源异常：{name}（{state.status}）"
+        body = (f"Source {state.source_id} is {state.status} after {state.consecutive_failures} failed poll(s): "
+                f"{state.last_error or 'no detail'}. Last success: {state.last_success_at or 'never'}.")
+    else:
+        title = f"数据源已恢复：{name}"
+        body = f"Source {state.source_id} works again (poll {state.polls})."
+    alert = Alert(key=f"source:{state.source_id}:{state.status}:{state.polls}", source_id=state.source_id,
+                  route="source-health", channel_tag=tag, mode="operator", title=title, body=body,
+                  created_at=now, next_attempt_at=now)
+    return alert if add_alert(session, alert) else None

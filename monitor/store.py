@@ -1,0 +1,198 @@
+"""Storage: documents, items and their alert rows in one transaction; all de-duplication lives here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from monitor.models import Alert, Document, HttpCache, Item, ItemLabel, utcnow
+from monitor.normalize import fingerprint, for_matching
+from monitor.route import RoutedItem, select_routes
+from monitor.settings import RouteConfig
+
+# Shorter items (a withheld "(略)" entry, a one-line heading) recur month after month and are news each time.
+MIN_DEDUP_TEXT = 40
+
+
+@dataclass
+class SaveResult:
+    document_id: int | None
+    duplicate_of: int | None = None
+    new_items: int = 0
+    alerts: int = 0
+    skipped: bool = False  # the URL was already stored
+    alert_ids: list[int] = field(default_factory=list)
+
+
+def stored_urls(session: Session, urls: Iterable[str]) -> set[str]:
+    """Which of these URLs are already stored (checked in chunks to keep the IN list small)."""
+    urls = list(dict.fromkeys(urls))
+    found: set[str] = set()
+    for start in range(0, len(urls), 500):
+        chunk = urls[start:start + 500]
+        found.update(session.exec(select(Document.url).where(col(Document.url).in_(chunk))).all())
+    return found
+
+
+def get_validators(session: Session, url: str) -> tuple[str | None, str | None]:
+    row = session.get(HttpCache, url)
+    return (row.etag, row.last_modified) if row else (None, None)
+
+
+def put_validators(session: Session, url: str, etag: str | None, last_modified: str | None) -> None:
+    row = session.get(HttpCache, url) or HttpCache(url=url)
+    row.etag, row.last_modified, row.updated_at = etag, last_modified, utcnow()
+    session.add(row)
+
+
+def _iso_date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _item_row(document_id: int, parsed_item: Any, now: datetime) -> Item:
+    return Item(
+        document_id=document_id, seq=parsed_item.seq, section=parsed_item.section,
+        title=parsed_item.title or "", text=parsed_item.text or "", labels=list(parsed_item.labels),
+        evidence=dict(parsed_item.evidence), region=parsed_item.region,
+        regions_mentioned=list(parsed_item.regions_mentioned), date=_iso_date(parsed_item.date),
+        date_end=_iso_date(parsed_item.date_end), figures=list(parsed_item.figures),
+        doc_titles=list(getattr(parsed_item, "doc_titles", []) or []), redacted=bool(parsed_item.redacted),
+        fingerprint=fingerprint((parsed_item.title or "") + (parsed_item.text or "")), first_seen_at=now,
+    )
+
+
+def _known_fingerprints(session: Session, prints: Sequence[str]) -> set[str]:
+    if not prints:
+        return set()
+    return set(session.exec(select(Item.fingerprint).where(col(Item.fingerprint).in_(list(prints)))).all())
+
+
+def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], routes: Sequence[RouteConfig],
+                  default_max_age: timedelta, now: datetime | None = None) -> SaveResult:
+    """Store a new document, its items, and the alert rows for fresh new items — all or nothing.
+
+    A republished copy (same normalised text as a stored document) is kept as a Document pointing at
+    the original, with no items of its own, so it never alerts twice. Items whose text was already
+    stored elsewhere are stored but not routed.
+    """
+    now = now or utcnow()
+    if stored_urls(session, [doc.url]):
+        return SaveResult(document_id=None, skipped=True)
+    doc.content_hash = doc.content_hash or fingerprint(doc.text)
+    original = session.exec(select(Document.id).where(Document.content_hash == doc.content_hash,
+                                                      col(Document.duplicate_of).is_(None))).first()
+    doc.fetched_at = now
+    if original is not None:
+        doc.duplicate_of = original
+        session.add(doc)
+        session.flush()
+        return SaveResult(document_id=doc.id, duplicate_of=original)
+    session.add(doc)
+    session.flush()
+    rows = [_item_row(doc.id, p, now) for p in parsed_items]
+    seen = _known_fingerprints(session, [r.fingerprint for r in rows])
+    result = SaveResult(document_id=doc.id, new_items=len(rows))
+    for row in rows:
+        session.add(row)
+        session.flush()
+        session.add_all(ItemLabel(item_id=row.id, label=lab) for lab in dict.fromkeys(row.labels))
+        if row.fingerprint in seen and len(row.text) >= MIN_DEDUP_TEXT:
+            continue  # the same paragraph was stored before (a republished copy): not news
+        seen.add(row.fingerprint)
+        routed = routed_item(row, doc)
+        for route in select_routes(routes, routed, now, default_max_age):
+            result.alert_ids.extend(_enqueue_item_alerts(session, row, doc, route, now))
+    result.alerts = len(result.alert_ids)
+    return result
+
+
+def routed_item(item: Item, doc: Document) -> RoutedItem:
+    return RoutedItem(labels=frozenset(item.labels), region=item.region, source_id=doc.source_id,
+                      text=for_matching(f"{item.title}\n{item.text}\n{doc.title}"),
+                      published_at=doc.published_at, first_seen_at=item.first_seen_at)
+
+
+def alert_key(item_id: int, route: str, tag: str) -> str:
+    return f"item:{item_id}:{route}:{tag}"
+
+
+def _enqueue_item_alerts(session: Session, item: Item, doc: Document, route: RouteConfig,
+                         now: datetime) -> list[int]:
+    ids = []
+    for tag in dict.fromkeys(route.notify):
+        alert = Alert(key=alert_key(item.id, route.name, tag), item_id=item.id, document_id=doc.id,
+                      source_id=doc.source_id, route=route.name, channel_tag=tag, mode=route.mode,
+                      created_at=now, next_attempt_at=now)
+        if add_alert(session, alert):
+            ids.append(alert.id)
+    return ids
+
+
+def add_alert(session: Session, alert: Alert) -> bool:
+    """Insert an alert unless its ledger key exists (a savepoint keeps the outer transaction alive)."""
+    if session.exec(select(Alert.id).where(Alert.key == alert.key)).first() is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+    except IntegrityError:  # another process wrote the same key in between
+        return False
+    return True
+
+
+@dataclass
+class ItemQuery:
+    labels: Sequence[str] = ()
+    regions: Sequence[str] = ()
+    sources: Sequence[str] = ()
+    since: datetime | None = None
+    limit: int | None = None
+
+
+def query_items(session: Session, q: ItemQuery) -> list[tuple[Item, Document]]:
+    """Stored items with their documents, newest first."""
+    stmt = select(Item, Document).join(Document, Item.document_id == Document.id)
+    if q.labels:
+        labelled = select(ItemLabel.item_id).where(col(ItemLabel.label).in_(list(q.labels)))
+        stmt = stmt.where(col(Item.id).in_(labelled))
+    if q.regions:
+        stmt = stmt.where(col(Item.region).in_(list(q.regions)))
+    if q.sources:
+        stmt = stmt.where(col(Document.source_id).in_(list(q.sources)))
+    if q.since:
+        stmt = stmt.where(Item.first_seen_at >= q.since)
+    stmt = stmt.order_by(col(Item.first_seen_at).desc(), col(Item.id).desc())
+    if q.limit:
+        stmt = stmt.limit(q.limit)
+    return list(session.exec(stmt).all())
+
+
+def item_json(item: Item, doc: Document) -> dict[str, Any]:
+    """The `items --json` object: parse's item fields plus where the item came from."""
+    return {
+        "seq": item.seq, "section": item.section, "title": item.title, "text": item.text,
+        "labels": item.labels, "evidence": item.evidence, "region": item.region,
+        "regions_mentioned": item.regions_mentioned,
+        "date": item.date.isoformat() if item.date else None,
+        "date_end": item.date_end.isoformat() if item.date_end else None,
+        "figures": item.figures, "redacted": item.redacted,
+        "document_url": doc.url, "document_title": doc.title, "source": doc.source_id,
+        "published_at": doc.published_at.isoformat() if doc.published_at else None,
+        "first_seen_at": item.first_seen_at.isoformat(),
+    }
+
+
+def count_items_by_label(session: Session) -> dict[str, int]:
+    rows = session.exec(select(ItemLabel.label, func.count()).group_by(ItemLabel.label)).all()
+    return dict(rows)

@@ -1,0 +1,87 @@
+"""Settings: YAML file, environment overrides, validation errors that name the file and key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.settings import ConfigError, load_settings, parse_duration
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_work_without_any_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EDU_MONITOR_CONFIG", raising=False)
+    settings = load_settings(None)
+    assert settings.database_url == "sqlite:///edu-monitor.db"
+    assert settings.sources.builtin is True
+    assert settings.channels == {}
+    assert settings.timezone == "Asia/Shanghai"
+
+
+def test_unknown_key_is_an_error_naming_file_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "database_url: sqlite:///x.db\nchanels: {}\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert str(path) in str(err.value) and "chanels" in str(err.value)
+
+
+def test_bad_nested_value_names_the_nested_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "http:\n  min_delay: soon\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert "http.min_delay" in str(err.value)
+
+
+def test_unknown_route_key_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "routes:\n  - name: r\n    notify: [ops]\n    lables: [meeting]\n")
+    with pytest.raises(ConfigError, match=r"routes\.0\.lables"):
+        load_settings(path)
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "database_url: sqlite:///from-file.db\nhttp:\n  min_delay: 5\n")
+    monkeypatch.setenv("EDU_MONITOR_DATABASE_URL", "sqlite:///from-env.db")
+    monkeypatch.setenv("EDU_MONITOR_HTTP__MIN_DELAY", "0.5")
+    settings = load_settings(path)
+    assert settings.database_url == "sqlite:///from-env.db"
+    assert settings.http.min_delay == 0.5
+
+
+def test_config_file_from_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "timezone: UTC\n")
+    monkeypatch.setenv("EDU_MONITOR_CONFIG", str(path))
+    assert load_settings(None).timezone == "UTC"
+
+
+def test_secrets_come_from_environment_and_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "hook.txt").write_text("file-secret\n", encoding="utf-8")
+    monkeypatch.setenv("WECOM_KEY", "abc123")
+    path = write(tmp_path, 'channels:\n  ops: ["wecombot://${WECOM_KEY}"]\n'
+                           f"database_url_file: {tmp_path / 'hook.txt'}\n")
+    settings = load_settings(path)
+    assert settings.channels["ops"] == ["wecombot://abc123"]
+    assert settings.database_url == "file-secret"
+
+
+def test_missing_environment_secret_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOPE_NOT_SET", raising=False)
+    path = write(tmp_path, 'channels:\n  ops: ["wecombot://${NOPE_NOT_SET}"]\n')
+    with pytest.raises(ConfigError, match="NOPE_NOT_SET"):
+        load_settings(path)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("6h", 21600), ("7d", 604800), (15, 15)])
+def test_durations(text: str | int, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+def test_bad_duration_is_rejected() -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration("soon")
