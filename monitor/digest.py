@@ -96,3 +96,17 @@ def write_digest_file(folder: Path, items: Sequence[AlertItem], route: str, star
     path = folder / f"digest-{route}-{end:%Y%m%d-%H%M%S}.html"
     path.write_text(digest_html(list(items), route, start, end), encoding="utf-8")
     return path
+
+
+def retry_due_digests(engine: Engine, channels: Channels, routes: Sequence[RouteConfig], config: DeliveryConfig,
+                      source_names: Mapping[str, str], now: datetime | None = None) -> list[DigestOutcome]:
+    """A digest that failed is retried by the delivery loop when its backoff is over, not tomorrow."""
+    now = now or utcnow()
+    outcomes: list[DigestOutcome] = []
+    with session_scope(engine) as session:
+        due = set(session.exec(select(Alert.route).where(Alert.mode == "digest", Alert.status == "pending",
+                                                         Alert.attempts > 0, Alert.next_attempt_at <= now)).all())
+    for route in routes:
+        if route.name in due:
+            outcomes += send_digest(engine, channels, route, config, source_names, now, echo=log.info)
+    return outcomes

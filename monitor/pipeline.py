@@ -15,6 +15,7 @@ from monitor import extract
 from monitor.catalog import Source
 from monitor.db import session_scope
 from monitor.fetch import Fetcher, FetchError, FetchResult, Validators
+from monitor.metrics import Metrics
 from monitor.models import Document, utcnow
 from monitor.settings import RouteConfig, Settings
 from monitor.sourcehealth import PollOutcome, record_poll
@@ -32,6 +33,7 @@ class PollContext:
     fetcher: Fetcher
     routes: Sequence[RouteConfig]
     settings: Settings
+    metrics: Metrics | None = None
 
 
 @dataclass
@@ -65,6 +67,7 @@ def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
             result.outcome = PollOutcome(ok=False, error=f"{type(exc).__name__}: {exc}")
         result.outcome.documents = result.new_documents
         _record(source, ctx, result.outcome)
+        _count(ctx.metrics, source.id, result.outcome)
         log.info("poll.done", links=result.links, new_documents=result.new_documents,
                  new_items=result.new_items, alerts=result.alerts, not_modified=result.not_modified,
                  ok=result.outcome.ok, error=result.outcome.error or result.outcome.blocked or result.outcome.broken,
@@ -98,6 +101,8 @@ def _fetch_listing(source: Source, ctx: PollContext, url: str, conditional: bool
             etag, modified = get_validators(session, url)
         validators = Validators(etag=etag, last_modified=modified)
     listing = ctx.fetcher.get(url, validators=validators, source=source)
+    if ctx.metrics is not None:
+        ctx.metrics.fetch_seconds.observe(listing.elapsed)
     if listing.blocked:
         raise SourceBlocked(listing.blocked)
     return listing
@@ -161,6 +166,18 @@ def _record(source: Source, ctx: PollContext, outcome: PollOutcome) -> None:
                             failures_before_alert=delivery.failures_before_alert, now=utcnow())
     if alert is not None:
         log.warning("source.status_changed", title=alert.title, detail=alert.body)
+
+
+def _count(metrics: Metrics | None, source_id: str, outcome: PollOutcome) -> None:
+    if metrics is None:
+        return
+    metrics.polls.labels(source_id).inc()
+    if outcome.blocked:
+        metrics.blocked.labels(source_id).inc()
+    if outcome.ok and not outcome.broken:
+        metrics.last_success.labels(source_id).set_to_current_time()
+    else:
+        metrics.poll_failures.labels(source_id).inc()
 
 
 def poll_many(sources: Sequence[Source], ctx: PollContext, pages: int = 1) -> list[PollResult]:

@@ -127,6 +127,7 @@ class Settings(BaseSettings):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     log: LogConfig = Field(default_factory=LogConfig)
     workers: int = 4  # polls at once (per-host limits still apply)
+    shutdown_grace: Duration = timedelta(seconds=8)  # in-flight work may finish this long after SIGTERM
     config_path: Path | None = Field(default=None, exclude=True)
 
     @classmethod

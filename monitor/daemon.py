@@ -1,0 +1,206 @@
+"""`edu-monitor run`: APScheduler jobs for polls, deliveries, digests and housekeeping; signals; health.
+
+SIGHUP reloads the config and catalog (added sources start, removed ones stop); SIGTERM/SIGINT stop
+scheduling, give in-flight work `shutdown_grace` to finish, and exit 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor import sdnotify
+from monitor.fetch import Fetcher
+from monitor.healthserver import health_report, start_health_server
+from monitor.housekeeping import housekeep
+from monitor.metrics import Metrics
+from monitor.models import utcnow
+from monitor.pipeline import PollContext, poll
+from monitor.settings import Settings
+
+log = structlog.get_logger()
+FIRST_POLL_WINDOW = timedelta(minutes=2)
+
+
+@dataclass
+class Runtime:
+    """Everything a reload replaces: settings, catalog, routes, channels."""
+
+    settings: Settings
+    sources: list[Any]
+    routes: list[Any]
+    channels: Any
+    delivery: Any
+    source_names: dict[str, str] = field(default_factory=dict)
+
+
+def first_delay(source_id: str, every: timedelta) -> timedelta:
+    """A stable spread of first polls over the first two minutes (or the interval, if shorter)."""
+    window = min(every, FIRST_POLL_WINDOW).total_seconds()
+    fraction = int(hashlib.sha256(source_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return timedelta(seconds=1 + fraction * max(0.0, window - 1))
+
+
+class Daemon:
+    def __init__(self, load: Callable[[], Runtime], engine: Any) -> None:
+        self.load = load
+        self.engine = engine
+        self.rt = load()
+        self.metrics = Metrics(engine)
+        self.fetcher = Fetcher(self.rt.settings.http)
+        self.started_at = utcnow()
+        self.in_flight = 0
+        self.idle = threading.Condition()
+        tz = self.rt.settings.timezone
+        self.scheduler = BlockingScheduler(timezone=tz, executors={
+            "default": ThreadPoolExecutor(max(1, self.rt.settings.workers)),
+            "io": ThreadPoolExecutor(2),
+        })
+        self.health: Any = None
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def _tracked(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Count in-flight jobs (for the shutdown deadline) and keep any exception inside the job."""
+        def run(*args: Any) -> None:
+            with self.idle:
+                self.in_flight += 1
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("job.crashed", job=name)
+            finally:
+                with self.idle:
+                    self.in_flight -= 1
+                    self.idle.notify_all()
+        return run
+
+    def poll_context(self) -> PollContext:
+        return PollContext(engine=self.engine, fetcher=self.fetcher, routes=self.rt.routes,
+                           settings=self.rt.settings, metrics=self.metrics)
+
+    def poll_job(self, source_id: str) -> None:
+        source = next((s for s in self.rt.sources if s.id == source_id), None)
+        if source is not None:
+            poll(source, self.poll_context())
+
+    def deliver_job(self) -> None:
+        from monitor.deliver import deliver_pending
+        from monitor.digest import retry_due_digests
+
+        deliver_pending(self.engine, self.rt.channels, self.rt.delivery, self.rt.source_names, echo=log.info)
+        retry_due_digests(self.engine, self.rt.channels, self.rt.routes, self.rt.delivery, self.rt.source_names)
+
+    def digest_job(self, route_name: str) -> None:
+        from monitor.digest import send_digest
+
+        route = next((r for r in self.rt.routes if r.name == route_name), None)
+        if route is not None:
+            send_digest(self.engine, self.rt.channels, route, self.rt.delivery, self.rt.source_names, echo=log.info)
+
+    def housekeeping_job(self) -> None:
+        housekeep(self.engine, self.rt.settings.retention)
+
+    # -- scheduling ---------------------------------------------------------------------------
+    def sync_jobs(self) -> None:
+        """Make the scheduler's jobs match the runtime: one per enabled source and digest route."""
+        now = datetime.now(self.scheduler.timezone)
+        wanted: dict[str, tuple[Callable[..., Any], Any, str, tuple, datetime | None]] = {}
+        for s in self.rt.sources:
+            if s.enabled:
+                every = s.every.total_seconds()
+                trigger = IntervalTrigger(seconds=every, jitter=min(60, every / 10))
+                wanted[f"poll:{s.id}"] = (self.poll_job, trigger, "default", (s.id,), now + first_delay(s.id, s.every))
+        delivery_every = self.rt.delivery.every.total_seconds()
+        wanted["deliver"] = (self.deliver_job, IntervalTrigger(seconds=delivery_every), "io", (),
+                             now + timedelta(seconds=min(5, delivery_every)))
+        for r in self.rt.routes:
+            if r.mode == "digest":
+                trigger = CronTrigger.from_crontab(r.schedule, timezone=r.timezone or self.rt.settings.timezone)
+                wanted[f"digest:{r.name}"] = (self.digest_job, trigger, "io", (r.name,), None)
+        wanted["housekeeping"] = (self.housekeeping_job, IntervalTrigger(hours=6), "io", (), None)
+        self._apply(wanted)
+
+    def _apply(self, wanted: dict[str, tuple]) -> None:
+        existing = {job.id: job for job in self.scheduler.get_jobs()}
+        for job_id in existing.keys() - wanted.keys() - {"watchdog"}:
+            self.scheduler.remove_job(job_id)
+            log.info("job.removed", job=job_id)
+        for job_id, (fn, trigger, executor, args, first) in wanted.items():
+            if job_id in existing and str(existing[job_id].trigger) == str(trigger):
+                continue
+            kwargs = {"next_run_time": first} if first and job_id not in existing else {}
+            self.scheduler.add_job(self._tracked(job_id, fn), trigger, args=args, id=job_id, name=job_id,
+                                   executor=executor, coalesce=True, max_instances=1, misfire_grace_time=300,
+                                   replace_existing=True, **kwargs)
+            log.info("job.scheduled", job=job_id, trigger=str(trigger))
+
+    def reload(self) -> None:
+        try:
+            self.rt = self.load()
+        except (Exception, SystemExit) as exc:  # keep running on the old config
+            log.error("reload.failed", error=str(exc))
+            return
+        self.sync_jobs()
+        log.info("reload.done", sources=len(self.rt.sources), routes=len(self.rt.routes))
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        if signum == signal.SIGHUP:
+            self.scheduler.add_job(self.reload, id="reload", replace_existing=True, executor="io")
+            return
+        log.info("shutdown.requested", signal=signal.Signals(signum).name)
+        sdnotify.notify("STOPPING=1")
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def start_health(self) -> None:
+        cfg = self.rt.settings.health
+        if not cfg.enabled:
+            return
+        check = lambda: health_report(self.engine, self.scheduler.running, self.started_at,  # noqa: E731
+                                      cfg.max_poll_age)
+        self.health = start_health_server(cfg.host, cfg.port, check, self.metrics)
+        log.info("health.listening", host=cfg.host, port=self.health.server_address[1])
+
+    def run(self) -> int:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, self._on_signal)
+        self.sync_jobs()
+        interval = sdnotify.watchdog_interval()
+        if interval:
+            self.scheduler.add_job(sdnotify.notify, IntervalTrigger(seconds=interval), args=("WATCHDOG=1",),
+                                   id="watchdog", executor="io")
+        self.start_health()
+        self.scheduler.add_listener(lambda _e: sdnotify.notify("READY=1"), mask=EVENT_SCHEDULER_STARTED)
+        log.info("daemon.started", sources=sum(s.enabled for s in self.rt.sources), pid=os.getpid())
+        self.scheduler.start()  # blocks until a signal shuts it down
+        return self.wait_for_in_flight()
+
+    def wait_for_in_flight(self) -> int:
+        grace = self.rt.settings.shutdown_grace.total_seconds()
+        deadline = time.monotonic() + grace
+        with self.idle:
+            while self.in_flight and time.monotonic() < deadline:
+                self.idle.wait(timeout=max(0.0, deadline - time.monotonic()))
+        left = self.in_flight
+        if self.health is not None:
+            self.health.shutdown()
+        log.info("daemon.stopped", unfinished_jobs=left)
+        if left:  # worker threads still busy past the deadline: leave without joining them
+            os._exit(0)
+        self.fetcher.close()
+        return 0
