@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
+from support.db import BACKEND
 
 from monitor.db import make_engine, session_scope
-from monitor.migrate import check, upgrade
+from monitor.migrate import check
 from monitor.models import Alert, Document, Item, SourceState, utcnow
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'test.db'}"
-    upgrade(url)
-    return url
+def db_url(database_url: str) -> str:
+    return database_url
 
 
 def test_migrations_reach_head_without_drift(db_url: str) -> None:
@@ -29,6 +26,7 @@ def test_migrations_reach_head_without_drift(db_url: str) -> None:
     assert {"document", "item", "itemlabel", "sourcestate", "alert", "httpcache", "digestrun"} <= tables
 
 
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite pragmas")
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(db_url: str) -> None:
     engine = make_engine(db_url)
     with engine.connect() as conn:
@@ -78,6 +76,6 @@ def test_source_state_defaults(db_url: str) -> None:
     engine = make_engine(db_url)
     with session_scope(engine) as session:
         session.add(SourceState(source_id="moe", last_success_at=utcnow()))
-    path = db_url.removeprefix("sqlite:///")
-    row = sqlite3.connect(path).execute("select status, consecutive_failures from sourcestate").fetchone()
-    assert row == ("ok", 0)
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql("select status, consecutive_failures from sourcestate").one()
+    assert tuple(row) == ("ok", 0)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import func, select
 
 from monitor.db import make_engine, session_scope
-from monitor.migrate import upgrade
 from monitor.models import Alert, Document, Item, ItemLabel
 from monitor.settings import RouteConfig
 from monitor.sourcehealth import PollOutcome, record_poll
@@ -42,10 +40,8 @@ class Parsed:
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    upgrade(url)
-    return make_engine(url)
+def engine(database_url: str):
+    return make_engine(database_url)
 
 
 def doc(url: str, text: str, published: datetime | None = NOW - timedelta(days=1)) -> Document:
