@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -13,30 +12,12 @@ from monitor.models import Alert, Document, Item, ItemLabel
 from monitor.settings import RouteConfig
 from monitor.sourcehealth import PollOutcome, record_poll
 from monitor.store import ItemQuery, query_items, save_document
+from support.items import NOW, Parsed
 
-NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
 ROUTES = [
     RouteConfig(name="apps-now", labels=["app_governance"], notify=["ops", "wecom"], mode="instant"),
     RouteConfig(name="daily", labelled_only=True, notify=["digest"], mode="digest"),
 ]
-
-
-@dataclass
-class Parsed:
-    """The attributes store.save_document reads from an understood item."""
-
-    seq: int
-    title: str
-    text: str
-    labels: list[str] = field(default_factory=list)
-    evidence: dict = field(default_factory=dict)
-    section: str | None = None
-    region: str | None = "甘肃"
-    regions_mentioned: list[str] = field(default_factory=list)
-    date: str | None = None
-    date_end: str | None = None
-    figures: list = field(default_factory=list)
-    redacted: bool = False
 
 
 @pytest.fixture
