@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
-from support.db import BACKEND
 
 from monitor.db import make_engine, session_scope
 from monitor.migrate import check
 from monitor.models import Alert, Document, Item, SourceState, utcnow
+from support.db import BACKEND
 
 
 @pytest.fixture
