@@ -15,7 +15,7 @@ from monitor.cli import cli
 
 COMMANDS = [
     ["init"], ["run"], ["poll"], ["parse"], ["items"], ["sources"], ["sources", "list"], ["sources", "check"],
-    ["digest"], ["deliver"], ["db"], ["db", "upgrade"], ["alerts"], ["alerts", "test"],
+    ["digest"], ["deliver"], ["db"], ["db", "upgrade"], ["db", "backup"], ["alerts"], ["alerts", "test"],
 ]
 
 
@@ -71,3 +71,14 @@ def test_python_dash_m_and_console_script_work(tmp_path: Path) -> None:
     if script.exists():
         out = subprocess.run([str(script), "--help"], capture_output=True, text=True, env=env, cwd=tmp_path)
         assert out.returncode == 0 and "poll" in out.stdout
+
+
+def test_db_backup_makes_a_consistent_copy_and_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(cli, ["db", "backup", "copy.db"])
+    assert result.exit_code == 0, result.output
+    tables = {r[0] for r in sqlite3.connect(tmp_path / "copy.db").execute(
+        "select name from sqlite_master where type='table'")}
+    assert {"document", "item", "alert"} <= tables
+    again = runner.invoke(cli, ["db", "backup", "copy.db"])
+    assert again.exit_code == 1 and "exists" in again.output

@@ -49,3 +49,17 @@ def db_upgrade(app: AppContext) -> None:
     """Run the migrations up to the newest schema."""
     upgrade_database(app)
     click.echo("database is at the newest schema")
+
+
+@db.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def db_backup(app: AppContext, target: Path) -> None:
+    """Copy a SQLite database consistently while the service runs (PostgreSQL: use pg_dump)."""
+    from monitor.backup import backup_sqlite
+
+    try:
+        pages = backup_sqlite(app.settings.database_url, target)
+    except ValueError as exc:
+        fail(str(exc))
+    click.echo(f"backed up {pages} pages to {target}")
