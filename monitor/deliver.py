@@ -59,7 +59,7 @@ def release_abandoned(session: Session, config: DeliveryConfig, now: datetime) -
 
 
 def claim(engine: Engine, modes: Sequence[str], now: datetime, *, route: str | None = None,
-          limit: int = BATCH) -> list[Alert]:
+          tag: str | None = None, limit: int = BATCH) -> list[Alert]:
     """Atomically take up to `limit` due rows; a row is only ever returned to one claimant."""
     token = uuid.uuid4().hex
     with session_scope(engine) as session:
@@ -67,11 +67,15 @@ def claim(engine: Engine, modes: Sequence[str], now: datetime, *, route: str | N
                                      col(Alert.next_attempt_at) <= now)
         if route:
             due = due.where(Alert.route == route)
+        if tag:
+            due = due.where(Alert.channel_tag == tag)
         ids = list(session.exec(due.order_by(col(Alert.id)).limit(limit)).all())
-        if not ids:
-            return []
-        session.exec(update(Alert).where(col(Alert.id).in_(ids), col(Alert.status) == "pending")  # type: ignore[call-overload]
-                     .values(status="sending", claimed_by=token, claimed_at=now))
+        for start in range(0, len(ids), 500):  # bounded IN lists (SQLite caps bound parameters)
+            chunk = ids[start:start + 500]
+            session.exec(update(Alert).where(col(Alert.id).in_(chunk), col(Alert.status) == "pending")  # type: ignore[call-overload]
+                         .values(status="sending", claimed_by=token, claimed_at=now))
+    if not ids:
+        return []
     with session_scope(engine) as session:
         return list(session.exec(select(Alert).where(Alert.claimed_by == token, Alert.status == "sending")
                                  .order_by(col(Alert.id))).all())

@@ -63,7 +63,7 @@ def send_digest(engine: Engine, channels: Channels, route: RouteConfig, config: 
     now = now or utcnow()
     outcomes = []
     for tag in route.notify:
-        rows = [a for a in claim(engine, ("digest",), now, route=route.name, limit=100_000) if a.channel_tag == tag]
+        rows = claim(engine, ("digest",), now, route=route.name, tag=tag, limit=100_000)
         if not rows:
             outcomes.append(DigestOutcome(route.name, tag, 0, "empty"))
             continue

@@ -66,7 +66,10 @@ def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
             log.exception("poll.crashed")
             result.outcome = PollOutcome(ok=False, error=f"{type(exc).__name__}: {exc}")
         result.outcome.documents = result.new_documents
-        _record(source, ctx, result.outcome)
+        try:
+            _record(source, ctx, result.outcome)
+        except Exception:  # the database itself is failing: logged, and the next poll tries again
+            log.exception("poll.state_not_recorded")
         _count(ctx.metrics, source.id, result.outcome)
         log.info("poll.done", links=result.links, new_documents=result.new_documents,
                  new_items=result.new_items, alerts=result.alerts, not_modified=result.not_modified,
