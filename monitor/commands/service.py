@@ -1,10 +1,12 @@
-"""Long-running commands: run (single machine)."""
+"""Long-running commands: run (single machine) and worker (several machines on PostgreSQL)."""
 
 from __future__ import annotations
 
 import sys
 
-from monitor.cli import AppContext, cli, pass_app
+import click
+
+from monitor.cli import AppContext, cli, fail, pass_app
 
 
 def runtime_loader(app: AppContext):
@@ -29,3 +31,19 @@ def run(app: AppContext) -> None:
 
     upgrade_database(app)  # a fresh install starts on its defaults with no separate step
     sys.exit(Daemon(runtime_loader(app), app.engine).run())
+
+
+@cli.command()
+@click.option("--concurrency", type=int, default=None, help="Jobs at once in this worker (default: workers setting).")
+@pass_app
+def worker(app: AppContext, concurrency: int | None) -> None:
+    """A scale-out worker: polls, deliveries and digests handed out through PostgreSQL (procrastinate)."""
+    from monitor.commands.admin import upgrade_database
+    from monitor.worker import Worker
+
+    upgrade_database(app)
+    try:
+        runner = Worker(app.settings.database_url, runtime_loader(app), app.engine)
+    except ValueError as exc:
+        fail(str(exc))
+    runner.run(concurrency or app.settings.workers)
