@@ -1,0 +1,162 @@
+"""Channels: Apprise URLs grouped by tag, each URL sent separately so each one's receipt is known.
+
+A message is rendered per URL in the format its service shows best (HTML email, Slack mrkdwn,
+Markdown for WeCom/DingTalk, plain text otherwise). WeCom group bots and DingTalk go through
+monitor.providers, which checks their `errcode` and size limits; everything else through Apprise.
+URLs are identified by a short hash and shown redacted: a URL's secret never leaves this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import apprise
+import structlog
+
+from monitor import providers
+from monitor.log import redact_text
+from monitor.render import AlertItem, Message, render_digest, render_instant, render_operator
+
+log = structlog.get_logger()
+SEND_TIMEOUT = 60.0  # seconds for one URL, whatever the service
+_EMAIL = {"mailto", "mailtos"}
+_SLACK = {"slack"}
+_FORMAT_NAMES = {"html": apprise.NotifyFormat.HTML, "markdown": apprise.NotifyFormat.MARKDOWN,
+                 "text": apprise.NotifyFormat.TEXT}
+
+Renderer = Callable[[str], Message]
+
+
+def url_id(url: str) -> str:
+    """A stable id for receipts and logs that does not reveal the URL."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+
+
+def scheme_of(url: str) -> str:
+    return url.partition("://")[0].strip().lower()
+
+
+@dataclass
+class SendReport:
+    """Which URLs accepted a message, and why the others did not."""
+
+    delivered: set[str] = field(default_factory=set)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Channels:
+    """Tag → URLs, from the config's `channels:` and an optional Apprise YAML/TEXT config file."""
+
+    def __init__(self, channels: dict[str, list[str]], apprise_config: Path | None = None) -> None:
+        self._urls: dict[str, list[str]] = {}
+        for tag, urls in channels.items():
+            self._add(tag, urls)
+        if apprise_config is not None:
+            for tag, url in _config_urls(apprise_config):
+                self._add(tag, [url])
+
+    def _add(self, tag: str, urls: Iterable[str]) -> None:
+        known = self._urls.setdefault(tag, [])
+        known.extend(u.strip() for u in urls if u and u.strip() and u.strip() not in known)
+
+    def tags(self) -> list[str]:
+        return sorted(tag for tag, urls in self._urls.items() if urls)
+
+    def has(self, tag: str) -> bool:
+        return bool(self._urls.get(tag))
+
+    def describe(self, tag: str) -> list[str]:
+        return [f"{url_id(u)} {redact_text(u)}" for u in self._urls.get(tag, [])]
+
+    def send_instant(self, tag: str, items: list[AlertItem], route: str, *,
+                     skip: set[str] | frozenset[str] = frozenset()) -> SendReport:
+        documents = {i.document_url for i in items}
+        more = documents.pop() if len(documents) == 1 else None
+        return self._send(tag, lambda fmt: render_instant(items, route, fmt), more, skip)
+
+    def send_digest(self, tag: str, items: list[AlertItem], route: str, start: datetime, end: datetime, *,
+                    skip: set[str] | frozenset[str] = frozenset()) -> SendReport:
+        return self._send(tag, lambda fmt: render_digest(items, route, start, end, fmt), None, skip)
+
+    def send_operator(self, tag: str, title: str, body: str, *,
+                      skip: set[str] | frozenset[str] = frozenset()) -> SendReport:
+        return self._send(tag, lambda fmt: render_operator(title, body, fmt), None, skip)
+
+    def _send(self, tag: str, render: Renderer, more: str | None, skip: set[str] | frozenset[str]) -> SendReport:
+        report = SendReport()
+        for url in self._urls.get(tag, []):
+            uid = url_id(url)
+            if uid in skip:  # accepted this message in an earlier attempt
+                continue
+            error = send_url(url, render, more)
+            if error is None:
+                report.delivered.add(uid)
+            else:
+                report.errors[uid] = error
+                log.warning("channel.send_failed", tag=tag, url_id=uid, url=redact_text(url), error=error)
+        return report
+
+
+def send_url(url: str, render: Renderer, more: str | None = None) -> str | None:
+    """Send one rendered message to one URL: None when accepted, else a redacted reason."""
+    try:
+        if scheme_of(url) in providers.SCHEMES:
+            providers.send(url, render("markdown"), more_url=more)
+            return None
+        return _send_apprise(url, render)
+    except providers.ProviderError as exc:
+        return redact_text(str(exc))
+    except Exception as exc:  # a broken service must not stop the other URLs of the tag
+        return redact_text(f"{type(exc).__name__}: {exc}")
+
+
+def _send_apprise(url: str, render: Renderer) -> str | None:
+    scheme = scheme_of(url)
+    if scheme in _SLACK and "blocks=" not in url:
+        # Block Kit takes our mrkdwn verbatim; the legacy payload would escape it a second time.
+        url += ("&" if "?" in url else "?") + "blocks=yes"
+    notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
+    if not notifier.add(url):
+        return f"not a valid or supported Apprise URL: {redact_text(url)}"
+    fmt = _format_for(scheme, notifier[0])
+    message = render(fmt)
+    # Slack gets its mrkdwn as passthrough (no declared format): Apprise must not convert it again.
+    body_format = None if fmt == "slack" else _FORMAT_NAMES[message.body_format]
+    result = notifier.notify(body=message.body, title=message.title, body_format=body_format,
+                             timeout=SEND_TIMEOUT)
+    if result:
+        return None
+    reasons = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR", "CRITICAL")]
+    return redact_text("; ".join(reasons[-3:]) or f"{scheme} notification failed")
+
+
+def _format_for(scheme: str, plugin: object) -> str:
+    """Email → HTML, Slack → mrkdwn, else the service's own first format (what it renders natively)."""
+    if scheme in _EMAIL:
+        return "html"
+    if scheme in _SLACK:
+        return "slack"
+    formats = getattr(plugin, "notify_format", apprise.NotifyFormat.TEXT)
+    first = formats[0] if isinstance(formats, tuple | list) else formats
+    return {apprise.NotifyFormat.HTML: "html", apprise.NotifyFormat.MARKDOWN: "markdown"}.get(first, "text")
+
+
+def _config_urls(path: Path) -> list[tuple[str, str]]:
+    """(tag, url) pairs of an Apprise YAML or TEXT config file; untagged URLs get the tag 'all'."""
+    config = apprise.AppriseConfig(asset=apprise.AppriseAsset(storage_mode="memory"))
+    if not config.add(str(path)):
+        raise ValueError(f"{path}: not a readable Apprise config")
+    pairs = []
+    for server in config.servers():
+        url = server.url(privacy=False)
+        for tag in sorted(server.tags) or ["all"]:
+            pairs.append((tag, url))
+    return pairs
