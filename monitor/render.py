@@ -39,7 +39,7 @@ _MD_TABLE = str.maketrans({
     "#": "＃", ">": "＞", "<": "＜", "|": "｜", "!": "！", "~": "～", "{": "｛", "}": "｝",
 })
 _SPACE = re.compile(r"\s+")
-_URL_SAFE = "/:?=&%#@+,;.~-_!$'*"  # everything else (brackets, quotes, spaces, |, <, >) is %-encoded
+_URL_SAFE = "/:?=&%#@+,;.~-_!$"  # everything else (brackets, quotes, spaces, |, <, >) is %-encoded
 
 
 @dataclass
