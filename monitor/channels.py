@@ -155,8 +155,8 @@ def _config_urls(path: Path) -> list[tuple[str, str]]:
     if not config.add(str(path)):
         raise ValueError(f"{path}: not a readable Apprise config")
     pairs = []
-    for server in config.servers():
+    for server in config.services():
         url = server.url(privacy=False)
-        for tag in sorted(server.tags) or ["all"]:
+        for tag in sorted({str(t) for t in server.tags}) or ["all"]:  # AppriseTag prints its name
             pairs.append((tag, url))
     return pairs
