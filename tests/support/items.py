@@ -41,7 +41,7 @@ def app_item(seq: int = 1, title: str = "教育App专项治理") -> Parsed:
 
 def store_document(engine: Any, url: str, items: list[Any], routes: list[RouteConfig],
                    title: str = "关于开展教育App专项治理的通知", now: datetime = NOW) -> SaveResult:
-    doc = Document(source_id="gansu-tzgg", url=url, title=title, text="".join(i.text for i in items),
+    doc = Document(source_id="gansu-tzgg", url=url, title=title, text=title + "".join(i.title + i.text for i in items),
                    published_at=now - timedelta(days=1), content_hash="")
     with session_scope(engine) as session:
         return save_document(session, doc, items, routes, timedelta(days=7), now=now)
