@@ -41,7 +41,7 @@ def redact_text(text: str) -> str:
 def _mask_path(rest: str) -> str:
     """Keep the host-like first segment only when it looks like a host, hide the rest."""
     head, _, tail = rest.partition("/")
-    if "." in head or head.startswith(("localhost", "[")) or head.replace(":", "").isdigit():
+    if "." in head or head.startswith(("localhost", "[")):
         return head + ("/" + REDACTED if tail else "")
     return REDACTED
 
