@@ -1,0 +1,161 @@
+"""Multi-label classification of items with the analyst-editable rules of rules.yml.
+
+Rules match simplified text (traditional copies give identical labels); every label carries
+its evidence, the cues that matched, so an alert can say why it fired.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from monitor.normalize import for_matching
+from monitor.taxonomy import LABELS
+
+RULES_PATH = Path(__file__).with_name("rules.yml")
+_CLAUSE_END = re.compile(r"[，,。；;\n！!？?]")
+_DOC = re.compile(r"《([^《》]{1,100})》")
+
+
+@dataclass(frozen=True)
+class Cue:
+    pattern: re.Pattern[str]
+    weight: float
+    scope: str
+    requires: re.Pattern[str] | None
+    excludes: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class Rules:
+    threshold: float
+    masks: tuple[re.Pattern[str], ...]
+    cues: dict[str, tuple[Cue, ...]]
+    suppressed_by: dict[str, tuple[str, ...]]
+    doc_before: re.Pattern[str]
+    doc_after: re.Pattern[str]
+    events: re.Pattern[str]
+    name_starts: re.Pattern[str]
+    subjects: dict[str, re.Pattern[str]]
+
+
+def _opt(pattern: str | None) -> re.Pattern[str] | None:
+    return re.compile(pattern) if pattern else None
+
+
+def _cue(raw: dict) -> Cue:
+    scope = raw.get("scope", "any")
+    if scope not in ("any", "heading", "body"):
+        raise ValueError(f"rules.yml: unknown scope {scope!r}")
+    return Cue(re.compile(raw["re"]), float(raw.get("weight", 1)), scope,
+               _opt(raw.get("clause_requires")), _opt(raw.get("clause_excludes")))
+
+
+def parse_rules(data: dict) -> Rules:
+    """Compile a rules mapping (the YAML's content); unknown label ids are an error."""
+    labels = data.get("labels") or {}
+    unknown = set(labels) - set(LABELS) | set(data["names"]["subjects"]) - set(LABELS)
+    if unknown:
+        raise ValueError(f"rules.yml: unknown label ids {sorted(unknown)}")
+    names = data["names"]
+    return Rules(
+        threshold=float(data.get("threshold", 1.0)),
+        masks=tuple(re.compile(p) for p in data.get("masks") or ()),
+        cues={lab: tuple(_cue(c) for c in spec.get("cues") or ()) for lab, spec in labels.items()},
+        suppressed_by={lab: tuple(spec.get("suppressed_by") or ()) for lab, spec in labels.items()},
+        doc_before=re.compile(f"({names['document_verbs_before']})了?[^。；;，,]{{0,12}}$"),
+        doc_after=re.compile(names["document_verbs_after"]),
+        events=re.compile(names["events"]),
+        name_starts=re.compile(names["name_starts"]),
+        subjects={lab: re.compile(p) for lab, p in names["subjects"].items()},
+    )
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path = RULES_PATH) -> Rules:
+    """The compiled rules, read once per process."""
+    return parse_rules(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+class _Text:
+    """Normalised text with clause boundaries, for clause-level conditions."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.ends = [m.start() for m in _CLAUSE_END.finditer(text)]
+
+    def clause_start(self, pos: int) -> int:
+        i = bisect.bisect_left(self.ends, pos)
+        return self.ends[i - 1] + 1 if i > 0 else 0
+
+    def clause(self, start: int, end: int) -> str:
+        lo = self.clause_start(start)
+        j = bisect.bisect_left(self.ends, end)
+        hi = self.ends[j] if j < len(self.ends) else len(self.text)
+        return self.text[lo:hi]
+
+
+def _mask(text: str, rules: Rules) -> str:
+    for pattern in rules.masks:
+        text = pattern.sub(lambda m: "□" * len(m.group(0)), text)
+    return text
+
+
+def _score(cues: tuple[Cue, ...], parts: dict[str, _Text]) -> tuple[float, list[str]]:
+    total, evidence = 0.0, []
+    for cue in cues:
+        for scope, part in parts.items():
+            if cue.scope != "any" and cue.scope != scope:
+                continue
+            for m in cue.pattern.finditer(part.text):
+                clause = part.clause(m.start(), m.end())
+                if cue.requires and not cue.requires.search(clause):
+                    continue
+                if cue.excludes and cue.excludes.search(clause):
+                    continue
+                total += cue.weight
+                evidence.append(m.group(0))
+    return total, list(dict.fromkeys(evidence))
+
+
+def _names(text: str, rules: Rules) -> list[str]:
+    """Titles of issued documents (《…》 after 印发/发布 …) and of events named in the text."""
+    found, last_end = [], -1
+    for m in _DOC.finditer(text):
+        chained = last_end >= 0 and text[last_end:m.start()].strip("、和及与") == ""
+        before = text[max(0, m.start() - 30):m.start()]
+        if chained or rules.doc_before.search(before) or rules.doc_after.search(text, m.end()):
+            found.append(m.group(1))
+            last_end = m.end()
+    ctx = _Text(text)
+    for m in rules.events.finditer(text):
+        head = text[max(ctx.clause_start(m.start()), m.start() - 40):m.start()]
+        starts = list(rules.name_starts.finditer(head))
+        found.append((head[starts[-1].end():] if starts else head) + m.group(0))
+    return found
+
+
+def classify(title: str, text: str) -> tuple[list[str], dict[str, list[str]]]:
+    """Labels (in TAXONOMY order) and, per label, the cues that matched."""
+    rules = load_rules()
+    heading, body = for_matching(title or ""), for_matching(text or "")
+    parts = {"heading": _Text(_mask(heading, rules)), "body": _Text(_mask(body, rules))}
+    evidence: dict[str, list[str]] = {}
+    for label, cues in rules.cues.items():
+        total, found = _score(cues, parts)
+        if total >= rules.threshold:
+            evidence[label] = found
+    for name in _names(heading + "。" + body, rules):
+        for label, pattern in rules.subjects.items():
+            if pattern.search(name):
+                evidence.setdefault(label, []).append(f"名称:{name}")
+    for label, over in rules.suppressed_by.items():
+        if label in evidence and any(o in evidence for o in over):
+            del evidence[label]
+    labels = [lab for lab in LABELS if lab in evidence]
+    return labels, {lab: list(dict.fromkeys(evidence[lab])) for lab in labels}

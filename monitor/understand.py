@@ -1,0 +1,105 @@
+"""The document-understanding step: segment, enrich and classify one document, no I/O.
+
+`understand()` is the one entry point the rest of the application uses; it never raises on
+arbitrary input. Run as a module on a file to print DESIGN.md's `parse --json` object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+
+from monitor import enrich, segment
+from monitor.classify import classify
+from monitor.normalize import for_matching
+from monitor.taxonomy import NATIONAL, REGIONS
+
+MAX_CHARS = 2_000_000  # longer inputs are cut: no report is this long, and time must stay bounded
+
+
+@dataclass
+class ParsedItem:
+    seq: int
+    section: str | None
+    title: str
+    text: str
+    labels: list[str] = field(default_factory=list)
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    region: str | None = None
+    regions_mentioned: list[str] = field(default_factory=list)
+    date: str | None = None
+    date_end: str | None = None
+    figures: list[dict] = field(default_factory=list)
+    doc_titles: list[str] = field(default_factory=list)
+    redacted: bool = False
+
+
+@dataclass
+class ParsedDocument:
+    title: str
+    kind: str
+    period: str | None
+    region: str | None
+    items: list[ParsedItem] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """DESIGN.md's `parse --json` object."""
+        return {"title": self.title, "kind": self.kind, "period": self.period, "region": self.region,
+                "items": [asdict(item) for item in self.items]}
+
+
+def _item_region(seg: segment.Segment, doc_region: str | None) -> str | None:
+    if seg.place:
+        return enrich.province_of(seg.place)
+    if seg.section and segment._LOCAL.search(seg.section):
+        return enrich.leading_actor(for_matching(seg.text)) or doc_region
+    lead = enrich.leading_actor(for_matching(seg.text))
+    return lead if lead and doc_region in (None, NATIONAL) else doc_region
+
+
+def _item(seq: int, seg: segment.Segment, doc_region: str | None, period: str | None) -> ParsedItem:
+    text = seg.text
+    labels, evidence = classify(seg.title, text)
+    date, date_end = enrich.find_date(text, period)
+    whole = f"{seg.title}\n{text}"
+    return ParsedItem(
+        seq=seq, section=seg.section, title=seg.title, text=text, labels=labels, evidence=evidence,
+        region=_item_region(seg, doc_region), regions_mentioned=enrich.regions_mentioned(whole),
+        date=date, date_end=date_end, figures=enrich.figures(text), doc_titles=enrich.doc_titles(whole),
+        redacted=seg.redacted,
+    )
+
+
+def _understand(text: str, title: str | None, region: str | None, published: dt.date | None) -> ParsedDocument:
+    lines = segment.clean_lines(text[:MAX_CHARS])
+    found = title or segment.detect_title(lines)
+    kind = segment.detect_kind(found or "", lines)
+    doc_title = found or segment.fallback_title(lines)
+    kind, segments = segment.segment(lines, kind, doc_title)
+    period = enrich.infer_period(kind, found or "", "\n".join(lines), published)
+    given = enrich.province_of(region) or (region if region in REGIONS else None)
+    doc_region = given or enrich.document_region(doc_title, lines)
+    items = [_item(i, seg, doc_region, period) for i, seg in enumerate(segments, 1)]
+    return ParsedDocument(doc_title, kind, period, doc_region, items)
+
+
+def understand(text: str, *, title: str | None = None, region: str | None = None,
+               published: dt.date | None = None) -> ParsedDocument:
+    """Segment, enrich and classify a document's main text; on input it cannot read, an empty article."""
+    try:
+        return _understand(text or "", title, region, published)
+    except Exception:  # a bad page must never stop a poll; the raw text is still stored upstream
+        return ParsedDocument(title or "", "article", None, region, [])
+
+
+def main(argv: list[str]) -> int:
+    with open(argv[1], encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    print(json.dumps(understand(text).to_json(), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
