@@ -140,9 +140,9 @@ def _names(text: str, rules: Rules) -> list[str]:
     return found
 
 
-def classify(title: str, text: str) -> tuple[list[str], dict[str, list[str]]]:
-    """Labels (in TAXONOMY order) and, per label, the cues that matched."""
-    rules = load_rules()
+def classify(title: str, text: str, rules: Rules | None = None) -> tuple[list[str], dict[str, list[str]]]:
+    """Labels (in TAXONOMY order) and, per label, the cues that matched (default: rules.yml)."""
+    rules = rules or load_rules()
     heading, body = for_matching(title or ""), for_matching(text or "")
     parts = {"heading": _Text(_mask(heading, rules)), "body": _Text(_mask(body, rules))}
     evidence: dict[str, list[str]] = {}

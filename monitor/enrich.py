@@ -38,7 +38,7 @@ _ASOF = r"截[至止](?:(?P<y3>\d{4})年)?(?:(?P<m3>\d{1,2})月)?底"
 _SINGLE = r"(?:(?P<y4>\d{4})年)?(?P<m4>\d{1,2})月(?P<d4>\d{1,2})日"
 _DATE = re.compile(rf"(?<!\d){_RANGE}|{_ASOF}|(?<!\d){_SINGLE}")
 _DEADLINE_AFTER = re.compile(r"^\s*(前|之前|以前|为止)")
-_DEADLINE_BEFORE = re.compile(r"(?<!截)(到|至)$")
+_DEADLINE_BEFORE = re.compile(r"(?<!截)(到|至)$")  # applied to the two characters before a date
 
 _UNITS = "人次|门次|个|家|所|人|名|篇|期|件|堂|门|条|起|款|项|次|部|间|台|套|本|种|节|张|份|座|位|批|幅|元|%"
 _FIGURE = re.compile(rf"(?<![\d.第])(\d+(?:\.\d+)?)(余|多)?(万|亿)?(余|多)?({_UNITS})?")
@@ -78,10 +78,21 @@ def leading_actor(norm: str) -> str | None:
     return None
 
 
+_STRUCTURE = re.compile(r"^(★|☆|[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十]{1,3}[)）])")
+_SUMMARY = re.compile(r"^[【\[]?\s*(摘要|内容摘要|导读)")
+
+
 def document_region(title: str, head_lines: list[str]) -> str | None:
-    """The publisher's region from the title or the first lines: the earliest actor named wins."""
+    """The publisher's region from the title or the lines above the body: the earliest actor named wins.
+
+    Summaries are skipped: they list many provinces' news, not the publisher.
+    """
     for line in (title, *head_lines[:8]):
         norm = for_matching(line)
+        if _STRUCTURE.match(norm):
+            break
+        if _SUMMARY.match(norm):
+            continue
         prov = _PROVINCE.search(norm)
         nat = _NATIONAL_ACTOR.search(norm)
         if prov and (not nat or prov.start() < nat.start()):
@@ -136,7 +147,7 @@ def find_date(text: str, period: str | None) -> tuple[str | None, str | None]:
     """(date, date_end) of the first date expression in text order; deadlines are skipped."""
     norm = for_matching(text)
     for m in _DATE.finditer(norm):
-        if _DEADLINE_AFTER.match(norm, m.end()) or _DEADLINE_BEFORE.search(norm, 0, m.start()):
+        if _DEADLINE_AFTER.match(norm, m.end()) or _DEADLINE_BEFORE.search(norm[max(0, m.start() - 2):m.start()]):
             continue
         start, end = _match_dates(m, period)
         if start:

@@ -15,13 +15,13 @@ from monitor.normalize import for_matching
 # Lines that are page furniture wherever they appear.
 _CHROME = re.compile(
     r"^(当前位置|您的位置|您现在的位置|首页\s*[>＞»]|来源[:：]|发布时间|时间[:：]|作者[:：]|编辑[:：]|浏览|"
-    r"点击[数量率下]|字号|【\s*[大中小]\s*】|扫一扫|分享到|打印本页|关闭窗口|上一篇|下一篇|[(（]请上下滑动)"
+    r"点击[数量率下]|字号|【\s*(大|中|小|打印|关闭)\s*】|扫一扫|分享到|打印本页|关闭窗口|上一篇|下一篇|[(（]请上下滑动)"
     r"|\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|围观\d+次|阅读[量数]?\s*[:：]?\s*\d+"
 )
 # Markers after which the rest of the page is furniture (footers, teasers, disclaimers).
 _TERMINAL = re.compile(
     r"^[(（]?\s*(相关阅读|相关链接|相关新闻|相关文章|延伸阅读|推荐阅读|往期精彩|往期回顾|版权与免责|免责声明|"
-    r"版权所有|责任编辑|声明[:：]|转载请注明|联系我们|网站地图|主办单位[:：])"
+    r"版权所有|责任编辑|声明[:：]|转载请注明|联系我们|网站地图)"
     r"|ICP备|公网安备|责任编辑[:：]|网站标识码"
 )
 _TAG = re.compile(r"</?[A-Za-z][^>\n]{0,40}>")
@@ -67,14 +67,20 @@ def clean_lines(text: str) -> list[str]:
     return out
 
 
+def _title_like(line: str) -> bool:
+    norm = for_matching(line)
+    return (len(norm) <= 60 and "。" not in norm and not _SUMMARY.match(norm) and not norm.startswith("★")
+            and len(_CJK.findall(norm)) >= 4)
+
+
 def detect_title(lines: list[str]) -> str | None:
-    """The first short line near the top that names a document type (月报, 要点, 规划, 通知 …)."""
+    """The first short line near the top that names a document type (月报, 要点, 规划, 通知 …),
+    else a short headline-like first line."""
     for line in lines[:12]:
-        norm = for_matching(line)
-        if len(norm) > 60 or "。" in norm or _SUMMARY.match(norm) or norm.startswith("★"):
-            continue
-        if _DOC_WORDS.search(norm) and len(_CJK.findall(norm)) >= 4:
+        if _title_like(line) and _DOC_WORDS.search(for_matching(line)):
             return line
+    if len(lines) > 1 and _title_like(lines[0]) and len(lines[0]) < len(lines[1]):
+        return lines[0]
     return None
 
 
@@ -180,6 +186,8 @@ _ENUM = re.compile(rf"^([{_CN}]{{1,3}})是\s*(.+)$")
 _SUB_INLINE = re.compile(rf"[（(]\s*[{_CN}]{{1,3}}\s*[)）]")
 _TASK_INLINE = re.compile(r"。\s*(?=(?:[0-9０-９]{1,3}\s*)?[.．、][\u4e00-\u9fff“\"《])")
 _APPENDIX = re.compile(r"^(附\s*[:：件录表]|专栏目录)")
+# Lower-level numbers, used as tasks only when a document has no arabic "1." tasks.
+_SUBTASK = re.compile(r"^(?:[（(]\s*[0-9０-９]{1,2}\s*[)）]|[①-⑳])\s*(.+)$")
 # Framing chapters state principles and context, not tasks.
 _FRAMING = re.compile(r"指导思想|基本原则|总体要求|总体思路|工作思路|发展环境|发展基础|发展现状|现状|形势|背景|编制依据")
 
@@ -213,7 +221,8 @@ def _heading_text(rest: str) -> tuple[str, str]:
 class _Numbered:
     """State of the numbered-structure walk: chapter, sub-heading and the item being built."""
 
-    def __init__(self) -> None:
+    def __init__(self, task: re.Pattern[str]) -> None:
+        self.task = task
         self.items: list[Segment] = []
         self.chapter: str | None = None
         self.sub: str | None = None
@@ -250,7 +259,7 @@ class _Numbered:
             title, body = _heading_text(m.group(2))
             self.sub = title
             self.open(Segment(self.chapter, title, [body] if body else []), "head")
-        elif m := _TASK.match(row):
+        elif m := self.task.match(row):
             self.close(discard_head=True)
             title, body = _heading_text(m.group(1))
             self.open(Segment(self.sub or self.chapter, title, [body] if body else []), "task")
@@ -265,9 +274,10 @@ class _Numbered:
 
 def split_numbered(lines: list[str]) -> list[Segment]:
     """Numbered tasks (1、 1. 一、 （一） 一是 …) of work points and plans, counted in order, not by number."""
-    walk = _Numbered()
+    rows = [row for line in lines for row in _explode(line)]
+    walk = _Numbered(_TASK if any(_TASK.match(r) for r in rows) else _SUBTASK)
     for line in lines:
-        if _APPENDIX.match(line):
+        if _APPENDIX.match(for_matching(line)):
             break
         for row in _explode(line):
             walk.row(row)
@@ -276,8 +286,9 @@ def split_numbered(lines: list[str]) -> list[Segment]:
 
 
 def segment_article(lines: list[str], title: str) -> list[Segment]:
-    body = [line for line in lines if line != title]
-    return [Segment(None, title, body)] if body else []
+    """The whole text as one item; the title line is left out unless it is all there is."""
+    body = [line for line in lines if line != title] or lines
+    return [Segment(None, title or body[0][:30], body)] if body else []
 
 
 def segment(lines: list[str], kind: str, title: str) -> tuple[str, list[Segment]]:

@@ -17,6 +17,7 @@ from monitor.normalize import for_matching
 from monitor.taxonomy import NATIONAL, REGIONS
 
 MAX_CHARS = 2_000_000  # longer inputs are cut: no report is this long, and time must stay bounded
+CLASSIFY_CHARS = 20_000  # labels of a very long item come from its beginning
 
 
 @dataclass
@@ -61,7 +62,7 @@ def _item_region(seg: segment.Segment, doc_region: str | None) -> str | None:
 
 def _item(seq: int, seg: segment.Segment, doc_region: str | None, period: str | None) -> ParsedItem:
     text = seg.text
-    labels, evidence = classify(seg.title, text)
+    labels, evidence = classify(seg.title, text[:CLASSIFY_CHARS])
     date, date_end = enrich.find_date(text, period)
     whole = f"{seg.title}\n{text}"
     return ParsedItem(
@@ -81,6 +82,8 @@ def _understand(text: str, title: str | None, region: str | None, published: dt.
     period = enrich.infer_period(kind, found or "", "\n".join(lines), published)
     given = enrich.province_of(region) or (region if region in REGIONS else None)
     doc_region = given or enrich.document_region(doc_title, lines)
+    if doc_region is None and kind == "monthly_report":
+        doc_region = NATIONAL  # the report series is the Ministry's; provinces are items' own regions
     items = [_item(i, seg, doc_region, period) for i, seg in enumerate(segments, 1)]
     return ParsedDocument(doc_title, kind, period, doc_region, items)
 
