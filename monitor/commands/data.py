@@ -54,9 +54,6 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
 
 def _read_document(app: AppContext, file_or_url: str) -> tuple[str, str | None, str | None]:
     """(text, title, region) of a .txt/.html file or a URL."""
-    from monitor import extract
-    from monitor.catalog import Source
-
     if file_or_url.startswith(("http://", "https://")):
         from monitor.fetch import Fetcher
 
@@ -79,6 +76,9 @@ def _read_document(app: AppContext, file_or_url: str) -> tuple[str, str | None, 
         from monitor.fetch import decode_html
 
         html, url = decode_html(data), path.resolve().as_uri()
+    from monitor import extract
+    from monitor.catalog import Source
+
     article = extract.extract_article(html, url, Source.adhoc(url), None)
     return article.text, article.title, None
 
