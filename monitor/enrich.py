@@ -31,13 +31,13 @@ _NATIONAL_ACTOR = re.compile(
     r"国家[^\s，,。]{0,6}(委|局|署|中心|馆)"
 )
 _PROVINCIAL_ACTOR = re.compile(r"(省|市|自治区)?(委|教育厅|教委|教育局|人民政府|政府|电教馆|教育工委|通信管理局)")
-_LEAD_DATE = re.compile(r"^(\d{4}年)?\d{1,2}月\d{1,2}(日|-\d{1,2}日)?[，,\s]*(由)?")
+_LEAD_DATE = re.compile(r"^((\d{4}年)?\d{1,2}月\d{1,2}日?([-—至]\d{1,2}日)?[，,\s]*)?(由)?")
 
 _RANGE = r"(?:(?P<y1>\d{4})年)?(?P<m1>\d{1,2})月(?P<d1>\d{1,2})日?\s*[-—–~～至]+\s*(?:(?P<y2>\d{4})年)?(?:(?P<m2>\d{1,2})月)?(?P<d2>\d{1,2})日"
 _ASOF = r"截[至止](?:(?P<y3>\d{4})年)?(?:(?P<m3>\d{1,2})月)?底"
 _SINGLE = r"(?:(?P<y4>\d{4})年)?(?P<m4>\d{1,2})月(?P<d4>\d{1,2})日"
 _DATE = re.compile(rf"(?<!\d){_RANGE}|{_ASOF}|(?<!\d){_SINGLE}")
-_DEADLINE_AFTER = re.compile(r"^\s*(前|之前|以前|为止)")
+_DEADLINE_AFTER = re.compile(r"\s*(前|之前|以前|为止)")
 _DEADLINE_BEFORE = re.compile(r"(?<!截)(到|至)$")  # applied to the two characters before a date
 
 _UNITS = "人次|门次|个|家|所|人|名|篇|期|件|堂|门|条|起|款|项|次|部|间|台|套|本|种|节|张|份|座|位|批|幅|元|%"
