@@ -63,10 +63,11 @@ def parse_rules(data: dict) -> Rules:
     if unknown:
         raise ValueError(f"rules.yml: unknown label ids {sorted(unknown)}")
     names = data["names"]
+    cues = {lab: tuple(_cue(c) for c in spec.get("cues") or ()) for lab, spec in labels.items()}
     return Rules(
         threshold=float(data.get("threshold", 1.0)),
         masks=tuple(re.compile(p) for p in data.get("masks") or ()),
-        cues={lab: tuple(_cue(c) for c in spec.get("cues") or ()) for lab, spec in labels.items()},
+        cues=cues,
         suppressed_by={lab: tuple(spec.get("suppressed_by") or ()) for lab, spec in labels.items()},
         doc_before=re.compile(f"({names['document_verbs_before']})了?[^。；;，,]{{0,12}}$"),
         doc_after=re.compile(names["document_verbs_after"]),
@@ -106,21 +107,22 @@ def _mask(text: str, rules: Rules) -> str:
     return text
 
 
-def _score(cues: tuple[Cue, ...], parts: dict[str, _Text]) -> tuple[float, list[str]]:
+def _score(cues: tuple[Cue, ...], part: _Text, heading_end: int) -> tuple[float, list[str]]:
+    """Summed weights and matched cues; `heading_end` separates the heading from the body in `part`."""
     total, evidence = 0.0, []
     for cue in cues:
-        for scope, part in parts.items():
-            if cue.scope != "any" and cue.scope != scope:
+        for m in cue.pattern.finditer(part.text):
+            if cue.scope != "any" and (m.start() < heading_end) != (cue.scope == "heading"):
                 continue
-            for m in cue.pattern.finditer(part.text):
+            if cue.requires or cue.excludes:
                 clause = part.clause(m.start(), m.end())
                 if cue.requires and not cue.requires.search(clause):
                     continue
                 if cue.excludes and cue.excludes.search(clause):
                     continue
-                total += cue.weight
-                evidence.append(m.group(0))
-    return total, list(dict.fromkeys(evidence))
+            total += cue.weight
+            evidence.append(m.group(0))
+    return total, evidence
 
 
 def _names(text: str, rules: Rules) -> list[str]:
@@ -142,15 +144,21 @@ def _names(text: str, rules: Rules) -> list[str]:
 
 def classify(title: str, text: str, rules: Rules | None = None) -> tuple[list[str], dict[str, list[str]]]:
     """Labels (in TAXONOMY order) and, per label, the cues that matched (default: rules.yml)."""
+    return classify_normalized(for_matching(title or ""), for_matching(text or ""), rules)
+
+
+def classify_normalized(heading: str, body: str,
+                        rules: Rules | None = None) -> tuple[list[str], dict[str, list[str]]]:
+    """classify() for text already in for_matching form (the caller normalises once per item)."""
     rules = rules or load_rules()
-    heading, body = for_matching(title or ""), for_matching(text or "")
-    parts = {"heading": _Text(_mask(heading, rules)), "body": _Text(_mask(body, rules))}
+    combined = f"{heading}\n{body}"
+    part = _Text(_mask(combined, rules))
     evidence: dict[str, list[str]] = {}
     for label, cues in rules.cues.items():
-        total, found = _score(cues, parts)
+        total, found = _score(cues, part, len(heading))
         if total >= rules.threshold:
             evidence[label] = found
-    for name in _names(heading + "。" + body, rules):
+    for name in _names(combined, rules):
         for label, pattern in rules.subjects.items():
             if pattern.search(name):
                 evidence.setdefault(label, []).append(f"名称:{name}")

@@ -59,10 +59,10 @@ def province_prefix(line: str) -> str | None:
     return line[: len(m.group(0))] if m else None
 
 
-def regions_mentioned(text: str) -> list[str]:
-    """Every province the text names, in order of first mention."""
+def regions_mentioned(text: str, norm: str | None = None) -> list[str]:
+    """Every province the text names, in order of first mention (`norm`: its for_matching form)."""
     seen: dict[str, None] = {}
-    for m in _PROVINCE.finditer(for_matching(text)):
+    for m in _PROVINCE.finditer(norm if norm is not None else for_matching(text)):
         seen.setdefault(_NAMES[m.group(0)], None)
     return list(seen)
 
@@ -143,9 +143,11 @@ def _match_dates(m: re.Match[str], period: str | None) -> tuple[str | None, str 
     return _iso(_year_for(month, g["y4"], period), month, int(g["d4"])), None
 
 
-def find_date(text: str, period: str | None) -> tuple[str | None, str | None]:
+def find_date(text: str, period: str | None, norm: str | None = None) -> tuple[str | None, str | None]:
     """(date, date_end) of the first date expression in text order; deadlines are skipped."""
-    norm = for_matching(text)
+    norm = norm if norm is not None else for_matching(text)
+    if "月" not in norm and "底" not in norm:  # most tasks carry no date: skip the slow pattern
+        return None, None
     for m in _DATE.finditer(norm):
         if _DEADLINE_AFTER.match(norm, m.end()) or _DEADLINE_BEFORE.search(norm[max(0, m.start() - 2):m.start()]):
             continue
@@ -155,9 +157,9 @@ def find_date(text: str, period: str | None) -> tuple[str | None, str | None]:
     return None, None
 
 
-def figures(text: str) -> list[dict]:
+def figures(text: str, norm: str | None = None) -> list[dict]:
     """Numbers with units as written and as values (万/亿 multiplied out, percentages as numbers)."""
-    norm = for_matching(text)
+    norm = norm if norm is not None else for_matching(text)
     same = len(norm) == len(text)
     out: list[dict] = []
     for m in _FIGURE.finditer(norm):
@@ -216,7 +218,7 @@ def _monthly_period(norm_title: str, norm_text: str, published: dt.date | None) 
 
 def infer_period(kind: str, title: str, text: str, published: dt.date | None = None) -> str | None:
     """"YYYY-MM" for monthly reports, "YYYY" otherwise: title first, then the issue date, then the text."""
-    norm_title, norm_text = for_matching(title), for_matching(text)
+    norm_title, norm_text = for_matching(title), "\n".join(map(for_matching, text.split("\n")))
     if kind == "monthly_report":
         return _monthly_period(norm_title, norm_text, published)
     if m := _YEAR.search(norm_title):

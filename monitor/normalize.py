@@ -13,7 +13,7 @@ from functools import lru_cache
 import opencc
 
 # Variant characters OpenCC's t2s leaves alone but that name the same thing.
-_VARIANTS = str.maketrans({"陜": "陕", "峯": "峰", "綫": "线", "衞": "卫"})
+_VARIANTS = {"陜": "陕", "峯": "峰", "綫": "线", "衞": "卫"}
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -26,8 +26,24 @@ def for_matching(text: str) -> str:
     """Simplified, width-folded text of the same length class as the input (idempotent)."""
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKC", text)
-    return _converter().convert(folded).translate(_VARIANTS)
+    if len(text) <= _CACHED_LEN:
+        return _fold_cached(text)
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
+    if not unicodedata.is_normalized("NFKC", text):  # the check is much cheaper than normalising
+        text = unicodedata.normalize("NFKC", text)
+    text = _converter().convert(text)
+    for variant, standard in _VARIANTS.items():
+        if variant in text:
+            text = text.replace(variant, standard)
+    return text
+
+
+# A document's lines are folded several times (chrome checks, headings, items): remember short ones.
+_CACHED_LEN = 4000
+_fold_cached = lru_cache(maxsize=8192)(_fold)
 
 
 def fingerprint(text: str) -> str:

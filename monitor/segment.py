@@ -129,6 +129,11 @@ def split_heading(line: str) -> tuple[str, str] | None:
     return head, body
 
 
+def is_local_section(section: str) -> bool:
+    """Whether a section collects the provinces' news (各地工作动态 and its variants)."""
+    return bool(_LOCAL.search(section))
+
+
 def _province_at_start(line: str) -> str | None:
     from monitor.enrich import province_prefix
 

@@ -12,7 +12,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 
 from monitor import enrich, segment
-from monitor.classify import classify
+from monitor.classify import classify_normalized
 from monitor.normalize import for_matching
 from monitor.taxonomy import NATIONAL, REGIONS
 
@@ -51,25 +51,28 @@ class ParsedDocument:
                 "items": [asdict(item) for item in self.items]}
 
 
-def _item_region(seg: segment.Segment, doc_region: str | None) -> str | None:
+def _item_region(seg: segment.Segment, norm: str, doc_region: str | None) -> str | None:
+    """The province of a 各地 paragraph, an actor the item starts with, else the publisher's region."""
     if seg.place:
         return enrich.province_of(seg.place)
-    if seg.section and segment._LOCAL.search(seg.section):
-        return enrich.leading_actor(for_matching(seg.text)) or doc_region
-    lead = enrich.leading_actor(for_matching(seg.text))
+    lead = enrich.leading_actor(norm)
+    if seg.section and segment.is_local_section(seg.section):
+        return lead or doc_region
     return lead if lead and doc_region in (None, NATIONAL) else doc_region
 
 
 def _item(seq: int, seg: segment.Segment, doc_region: str | None, period: str | None) -> ParsedItem:
     text = seg.text
-    labels, evidence = classify(seg.title, text[:CLASSIFY_CHARS])
-    date, date_end = enrich.find_date(text, period)
+    norm_title, norm = for_matching(seg.title), "\n".join(map(for_matching, seg.lines))
+    labels, evidence = classify_normalized(norm_title, norm[:CLASSIFY_CHARS])
+    date, date_end = enrich.find_date(text, period, norm=norm)
     whole = f"{seg.title}\n{text}"
     return ParsedItem(
         seq=seq, section=seg.section, title=seg.title, text=text, labels=labels, evidence=evidence,
-        region=_item_region(seg, doc_region), regions_mentioned=enrich.regions_mentioned(whole),
-        date=date, date_end=date_end, figures=enrich.figures(text), doc_titles=enrich.doc_titles(whole),
-        redacted=seg.redacted,
+        region=_item_region(seg, norm, doc_region),
+        regions_mentioned=enrich.regions_mentioned(whole, norm=f"{norm_title}\n{norm}"),
+        date=date, date_end=date_end, figures=enrich.figures(text, norm=norm),
+        doc_titles=enrich.doc_titles(whole), redacted=seg.redacted,
     )
 
 
