@@ -41,7 +41,7 @@ class Rules:
     doc_after: re.Pattern[str]
     events: re.Pattern[str]
     name_starts: re.Pattern[str]
-    subjects: dict[str, re.Pattern[str]]
+    subjects: re.Pattern[str]  # one named group per label: which subjects a name carries
 
 
 def _opt(pattern: str | None) -> re.Pattern[str] | None:
@@ -73,7 +73,7 @@ def parse_rules(data: dict) -> Rules:
         doc_after=re.compile(names["document_verbs_after"]),
         events=re.compile(names["events"]),
         name_starts=re.compile(names["name_starts"]),
-        subjects={lab: re.compile(p) for lab, p in names["subjects"].items()},
+        subjects=re.compile("|".join(f"(?P<{lab}>{p})" for lab, p in names["subjects"].items()) or "(?!)"),
     )
 
 
@@ -84,21 +84,28 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
 
 
 class _Text:
-    """Normalised text with clause boundaries, for clause-level conditions."""
+    """Normalised text with clause boundaries (found on first use), for clause-level conditions."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.ends = [m.start() for m in _CLAUSE_END.finditer(text)]
+        self._ends: list[int] | None = None
+
+    @property
+    def ends(self) -> list[int]:
+        if self._ends is None:
+            self._ends = [m.start() for m in _CLAUSE_END.finditer(self.text)]
+        return self._ends
 
     def clause_start(self, pos: int) -> int:
-        i = bisect.bisect_left(self.ends, pos)
-        return self.ends[i - 1] + 1 if i > 0 else 0
+        ends = self.ends
+        i = bisect.bisect_left(ends, pos)
+        return ends[i - 1] + 1 if i > 0 else 0
 
     def clause(self, start: int, end: int) -> str:
-        lo = self.clause_start(start)
-        j = bisect.bisect_left(self.ends, end)
-        hi = self.ends[j] if j < len(self.ends) else len(self.text)
-        return self.text[lo:hi]
+        ends = self.ends
+        i, j = bisect.bisect_left(ends, start), bisect.bisect_left(ends, end)
+        lo = ends[i - 1] + 1 if i > 0 else 0
+        return self.text[lo:ends[j] if j < len(ends) else len(self.text)]
 
 
 def _mask(text: str, rules: Rules) -> str:
@@ -125,16 +132,15 @@ def _score(cues: tuple[Cue, ...], part: _Text, heading_end: int) -> tuple[float,
     return total, evidence
 
 
-def _names(text: str, rules: Rules) -> list[str]:
+def _names(ctx: _Text, rules: Rules) -> list[str]:
     """Titles of issued documents (《…》 after 印发/发布 …) and of events named in the text."""
-    found, last_end = [], -1
+    text, found, last_end = ctx.text, [], -1
     for m in _DOC.finditer(text):
         chained = last_end >= 0 and text[last_end:m.start()].strip("、和及与") == ""
         before = text[max(0, m.start() - 30):m.start()]
         if chained or rules.doc_before.search(before) or rules.doc_after.search(text, m.end()):
             found.append(m.group(1))
             last_end = m.end()
-    ctx = _Text(text)
     for m in rules.events.finditer(text):
         head = text[max(ctx.clause_start(m.start()), m.start() - 40):m.start()]
         starts = list(rules.name_starts.finditer(head))
@@ -158,10 +164,9 @@ def classify_normalized(heading: str, body: str,
         total, found = _score(cues, part, len(heading))
         if total >= rules.threshold:
             evidence[label] = found
-    for name in _names(combined, rules):
-        for label, pattern in rules.subjects.items():
-            if pattern.search(name):
-                evidence.setdefault(label, []).append(f"名称:{name}")
+    for name in _names(part, rules):
+        for label in {m.lastgroup for m in rules.subjects.finditer(name)}:
+            evidence.setdefault(label, []).append(f"名称:{name}")
     for label, over in rules.suppressed_by.items():
         if label in evidence and any(o in evidence for o in over):
             del evidence[label]

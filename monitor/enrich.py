@@ -41,7 +41,8 @@ _DEADLINE_AFTER = re.compile(r"\s*(前|之前|以前|为止)")
 _DEADLINE_BEFORE = re.compile(r"(?<!截)(到|至)$")  # applied to the two characters before a date
 
 _UNITS = "人次|门次|个|家|所|人|名|篇|期|件|堂|门|条|起|款|项|次|部|间|台|套|本|种|节|张|份|座|位|批|幅|元|%"
-_FIGURE = re.compile(rf"(?<![\d.第])(\d+(?:\.\d+)?)(余|多)?(万|亿)?(余|多)?({_UNITS})?")
+# Starts with a digit so the engine can skip ahead; the "not after a digit, '.' or 第" check is in code.
+_FIGURE = re.compile(rf"([0-9]+(?:\.[0-9]+)?)(余|多)?(万|亿)?(余|多)?({_UNITS})?")
 _DOC_TITLE = re.compile(r"《([^《》\n]{1,100})》")
 
 
@@ -164,7 +165,7 @@ def figures(text: str, norm: str | None = None) -> list[dict]:
     out: list[dict] = []
     for m in _FIGURE.finditer(norm):
         number, mult, unit = m.group(1), m.group(3), m.group(5)
-        if not (mult or unit):
+        if not (mult or unit) or (m.start() and norm[m.start() - 1] in "0123456789.第"):
             continue
         value = float(number) * {"万": 1e4, "亿": 1e8}.get(mult or "", 1)
         value_out: float | int = int(value) if value == int(value) else round(value, 4)

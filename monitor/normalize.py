@@ -31,9 +31,35 @@ def for_matching(text: str) -> str:
     return _fold(text)
 
 
+# Characters NFKC leaves alone and that fill Chinese text: ASCII, CJK ideographs, common punctuation.
+_STABLE = "\x00-\x9f\u4e00-\u9fff\u3001\u3002\u3008-\u3011\u3014-\u301b\u2018\u2019\u201c\u201d\u2014\u00b7"
+_UNSTABLE = re.compile(f"[^{_STABLE}]")
+
+
+@lru_cache(maxsize=4096)
+def _nfkc_char(char: str) -> str:
+    return unicodedata.normalize("NFKC", char)
+
+
+_COMMON = (("，", ","), ("：", ":"), ("；", ";"), ("（", "("), ("）", ")"), ("！", "!"), ("？", "?"),
+           ("\u3000", " "), ("～", "~"), ("％", "%"))
+
+
+def _nfkc(text: str) -> str:
+    """NFKC, computed per character where needed: whole-string NFKC is slow on Chinese text."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    for wide, narrow in _COMMON:  # the full-width punctuation of nearly every line, folded in C
+        if wide in text:
+            text = text.replace(wide, narrow)
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    text = _UNSTABLE.sub(lambda m: _nfkc_char(m.group(0)), text)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
 def _fold(text: str) -> str:
-    if not unicodedata.is_normalized("NFKC", text):  # the check is much cheaper than normalising
-        text = unicodedata.normalize("NFKC", text)
+    text = _nfkc(text)
     text = _converter().convert(text)
     for variant, standard in _VARIANTS.items():
         if variant in text:
