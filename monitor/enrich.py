@@ -36,7 +36,8 @@ _LEAD_DATE = re.compile(r"^((\d{4}年)?\d{1,2}月\d{1,2}日?([-—至]\d{1,2}日
 _RANGE = r"(?:(?P<y1>\d{4})年)?(?P<m1>\d{1,2})月(?P<d1>\d{1,2})日?\s*[-—–~～至]+\s*(?:(?P<y2>\d{4})年)?(?:(?P<m2>\d{1,2})月)?(?P<d2>\d{1,2})日"
 _ASOF = r"截[至止](?:(?P<y3>\d{4})年)?(?:(?P<m3>\d{1,2})月)?底"
 _SINGLE = r"(?:(?P<y4>\d{4})年)?(?P<m4>\d{1,2})月(?P<d4>\d{1,2})日"
-_DATE = re.compile(rf"(?<!\d){_RANGE}|{_ASOF}|(?<!\d){_SINGLE}")
+_DATE = re.compile(rf"{_RANGE}|{_ASOF}|{_SINGLE}")
+_DATE_START = re.compile(r"[0-9]|截")  # where a date can start: a fast scan, then a match attempt
 _DEADLINE_AFTER = re.compile(r"\s*(前|之前|以前|为止)")
 _DEADLINE_BEFORE = re.compile(r"(?<!截)(到|至)$")  # applied to the two characters before a date
 
@@ -149,8 +150,12 @@ def find_date(text: str, period: str | None, norm: str | None = None) -> tuple[s
     norm = norm if norm is not None else for_matching(text)
     if "月" not in norm and "底" not in norm:  # most tasks carry no date: skip the slow pattern
         return None, None
-    for m in _DATE.finditer(norm):
-        if _DEADLINE_AFTER.match(norm, m.end()) or _DEADLINE_BEFORE.search(norm[max(0, m.start() - 2):m.start()]):
+    pos = 0
+    while (cand := _DATE_START.search(norm, pos)) is not None:
+        at = cand.start()
+        m = None if at and norm[at - 1].isdigit() else _DATE.match(norm, at)
+        pos = m.end() if m else at + 1
+        if m is None or _DEADLINE_AFTER.match(norm, m.end()) or _DEADLINE_BEFORE.search(norm[max(0, at - 2):at]):
             continue
         start, end = _match_dates(m, period)
         if start:

@@ -134,6 +134,14 @@ def is_local_section(section: str) -> bool:
     return bool(_LOCAL.search(section))
 
 
+def _colon_heading(line: str) -> tuple[str, str] | None:
+    """"heading phrase：paragraph", the other way entries are written."""
+    head, sep, body = line.partition("：")
+    if not sep or not body.strip() or len(head) > 20 or _BAD_HEADING.search(head) or _DATE_START.match(head):
+        return None
+    return (head.strip(), body.strip()) if len(_CJK.findall(head)) >= 2 and _balanced(head) else None
+
+
 def _province_at_start(line: str) -> str | None:
     from monitor.enrich import province_prefix
 
@@ -149,10 +157,12 @@ def _monthly_line(line: str, section: str | None, items: list[Segment]) -> None:
     if section and _LOCAL.search(section):
         name = _province_at_start(line)
         if name:
+            suffix = re.match(r"(省|市|自治区|自治區)(?=[\s:：])", line[len(name):])
+            name += suffix.group(0) if suffix else ""
             body = line[len(name):].lstrip(" \t\u3000\u00a0:：,，、")
             items.append(Segment(section, name, [body], place=name))
             return
-    parts = split_heading(line)
+    parts = split_heading(line) or _colon_heading(line)
     if parts is None:
         m = re.match(r"^(.{2,40}?)\s*([(（]\s*略\s*[)）])\s*$", line)
         parts = (m.group(1), m.group(2)) if m else None
@@ -277,14 +287,31 @@ class _Numbered:
             self.current.lines.append(row)
 
 
+_HEADING_LIKE = re.compile(r"^[^—\-•·\s][^。；;，,：:！!？?]{3,29}$")
+
+
+def _lost_number(walk: _Numbered, row: str, next_row: str) -> bool:
+    """A task heading whose number was lost entirely: a short phrase between two tasks' paragraphs."""
+    if any(p.match(row) for p in (_CHAPTER, _SUB, _TASK, _ENUM, _SUBTASK)):
+        return False
+    return (walk.kind == "task" and walk.current is not None and bool(walk.current.lines)
+            and bool(_HEADING_LIKE.match(row)) and len(_CJK.findall(row)) >= 4
+            and len(next_row) > len(row) and bool(re.search(r"[。，,；;]", next_row)))
+
+
 def split_numbered(lines: list[str]) -> list[Segment]:
     """Numbered tasks (1、 1. 一、 （一） 一是 …) of work points and plans, counted in order, not by number."""
-    rows = [row for line in lines for row in _explode(line)]
-    walk = _Numbered(_TASK if any(_TASK.match(r) for r in rows) else _SUBTASK)
+    rows: list[str] = []
     for line in lines:
         if _APPENDIX.match(for_matching(line)):
             break
-        for row in _explode(line):
+        rows.extend(_explode(line))
+    walk = _Numbered(_TASK if any(_TASK.match(r) for r in rows) else _SUBTASK)
+    for i, row in enumerate(rows):
+        if _lost_number(walk, row, rows[i + 1] if i + 1 < len(rows) else ""):
+            walk.close()
+            walk.open(Segment(walk.sub or walk.chapter, row.strip(), []), "task")
+        else:
             walk.row(row)
     walk.close()
     return walk.items

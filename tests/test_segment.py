@@ -130,9 +130,24 @@ def test_plan_with_every_2_dropped_keeps_all_tasks() -> None:
     assert [s.title for s in tasks] == [f"任务标题{str(n).replace('2', '')}号" for n in range(1, 25)]
 
 
+def test_plan_with_a_number_lost_entirely_keeps_the_task() -> None:
+    text = _plan().replace("\n5.任务标题5号\n", "\n任务标题5号\n")
+    _, items = _items(text)
+    assert [s.title for s in items][3:6] == ["任务标题4号", "任务标题5号", "任务标题6号"]
+
+
 def test_plan_with_every_1_dropped_keeps_all_tasks() -> None:
     _, items = _items(_plan(drop="1"))
     assert len(items) == 26
+
+
+def test_monthly_entries_with_colons_and_suffixed_provinces() -> None:
+    text = "2031年6月教育信息化工作月报\n★工作进展\n课程建设：新增课程资源300门，覆盖全部学段。\n" \
+           "★各地工作动态\n河北省 省教育厅召开推进会。\n山西：省教育厅举办培训班。"
+    _, items = _items(text)
+    assert [(s.title, s.text) for s in items] == [
+        ("课程建设", "新增课程资源300门，覆盖全部学段。"), ("河北省", "省教育厅召开推进会。"),
+        ("山西", "省教育厅举办培训班。")]
 
 
 def test_heading_split_rejects_sentences_and_dates() -> None:
