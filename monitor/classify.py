@@ -138,7 +138,7 @@ def _names(ctx: _Text, rules: Rules) -> list[str]:
     for m in _DOC.finditer(text):
         chained = last_end >= 0 and text[last_end:m.start()].strip("、和及与") == ""
         before = text[max(0, m.start() - 30):m.start()]
-        if chained or rules.doc_before.search(before) or rules.doc_after.search(text, m.end()):
+        if chained or rules.doc_before.search(before) or rules.doc_after.match(text, m.end()):
             found.append(m.group(1))
             last_end = m.end()
     for m in rules.events.finditer(text):
