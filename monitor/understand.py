@@ -11,10 +11,14 @@ import json
 import sys
 from dataclasses import asdict, dataclass, field
 
+import structlog
+
 from monitor import enrich, segment
 from monitor.classify import classify_normalized
 from monitor.normalize import for_matching
 from monitor.taxonomy import NATIONAL, REGIONS
+
+log = structlog.get_logger()
 
 MAX_CHARS = 2_000_000  # longer inputs are cut: no report is this long, and time must stay bounded
 CLASSIFY_CHARS = 20_000  # labels of a very long item come from its beginning
@@ -97,10 +101,12 @@ def understand(text: str, *, title: str | None = None, region: str | None = None
     try:
         return _understand(text or "", title, region, published)
     except Exception:  # a bad page must never stop a poll; the raw text is still stored upstream
+        log.exception("understand.failed", title=title, chars=len(text) if isinstance(text, str) else None)
         return ParsedDocument(title or "", "article", None, region, [])
 
 
 def main(argv: list[str]) -> int:
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout carries the JSON
     with open(argv[1], encoding="utf-8", errors="replace") as fh:
         text = fh.read()
     print(json.dumps(understand(text).to_json(), ensure_ascii=False))
