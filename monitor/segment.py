@@ -70,7 +70,7 @@ def clean_lines(text: str) -> list[str]:
 def _title_like(line: str) -> bool:
     norm = for_matching(line)
     return (len(norm) <= 60 and "。" not in norm and not _SUMMARY.match(norm) and not norm.startswith("★")
-            and len(_CJK.findall(norm)) >= 4)
+            and not norm.rstrip().endswith(":") and len(_CJK.findall(norm)) >= 4)  # not a salutation
 
 
 def detect_title(lines: list[str]) -> str | None:
