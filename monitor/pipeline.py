@@ -11,7 +11,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.engine import Engine
 
-from monitor import extract
+from monitor import extract, listing
 from monitor.catalog import Source
 from monitor.db import session_scope
 from monitor.fetch import Fetcher, FetchError, FetchResult, Validators
@@ -79,13 +79,13 @@ def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
 
 
 def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult) -> None:
-    urls = extract.page_urls(source, pages) if pages > 1 else [source.url]
+    urls = listing.page_urls(source, pages) if pages > 1 else [source.url]
     for page_number, url in enumerate(urls):
-        listing = _fetch_listing(source, ctx, url, conditional=page_number == 0)
-        if listing.not_modified:
+        page = _fetch_listing(source, ctx, url, conditional=page_number == 0)
+        if page.not_modified:
             result.not_modified = True
             return
-        links = extract.links_for(listing, source)
+        links = listing.links_for(page, source)
         result.links += len(links)
         if page_number == 0 and len(links) < source.min_links:
             result.outcome = PollOutcome(ok=False, broken=f"{len(links)} links, fewer than min_links {source.min_links}")
@@ -94,7 +94,7 @@ def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult
             # Remember the list's validators only once every article behind it is stored, so a
             # failed article is retried next time instead of hiding behind a 304.
             with session_scope(ctx.engine) as session:
-                put_validators(session, url, listing.validators.etag, listing.validators.last_modified)
+                put_validators(session, url, page.validators.etag, page.validators.last_modified)
 
 
 def _fetch_listing(source: Source, ctx: PollContext, url: str, conditional: bool) -> FetchResult:
@@ -111,7 +111,7 @@ def _fetch_listing(source: Source, ctx: PollContext, url: str, conditional: bool
     return listing
 
 
-def _store_new_articles(source: Source, ctx: PollContext, links: Sequence[extract.Link],
+def _store_new_articles(source: Source, ctx: PollContext, links: Sequence[listing.Link],
                         result: PollResult) -> bool:
     """Fetch and store every link not stored yet; False when any of them failed."""
     with session_scope(ctx.engine) as session:
@@ -131,7 +131,7 @@ def _store_new_articles(source: Source, ctx: PollContext, links: Sequence[extrac
     return ok
 
 
-def _store_article(source: Source, ctx: PollContext, link: extract.Link, result: PollResult) -> None:
+def _store_article(source: Source, ctx: PollContext, link: listing.Link, result: PollResult) -> None:
     page = ctx.fetcher.get(link.url, source=source)
     if page.blocked:
         raise SourceBlocked(page.blocked)
@@ -153,7 +153,7 @@ def _store_article(source: Source, ctx: PollContext, link: extract.Link, result:
                  duplicate_of=saved.duplicate_of)
 
 
-def _list_date(link: extract.Link, settings: Settings) -> datetime | None:
+def _list_date(link: listing.Link, settings: Settings) -> datetime | None:
     """A list-page date (a calendar day in the site's zone) as an aware timestamp at local noon."""
     if link.date is None:
         return None

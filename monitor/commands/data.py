@@ -73,7 +73,7 @@ def _read_document(app: AppContext, file_or_url: str) -> tuple[str, str | None, 
             fail(f"{path}: {exc.strerror}")
         if path.suffix.lower() not in {".html", ".htm", ".shtml"}:
             return data.decode("utf-8", errors="replace"), None, None
-        from monitor.fetch import decode_html
+        from monitor.charset import decode_html
 
         html, url = decode_html(data), path.resolve().as_uri()
     from monitor import extract
@@ -183,17 +183,17 @@ def sources_list(app: AppContext) -> None:
 @pass_app
 def sources_check(app: AppContext, source_id: str) -> None:
     """Fetch a source live and show what it would yield (stores nothing)."""
-    from monitor import extract
+    from monitor import extract, listing
     from monitor.fetch import Fetcher, FetchError
 
     (source,) = _select_sources(app, (source_id,))
     fetcher = Fetcher(app.settings.http)
     try:
-        listing = fetcher.get(source.url, source=source)
-        if listing.blocked:
-            fail(f"{source.id}: blocked ({listing.blocked})")
-        links = extract.links_for(listing, source)
-        click.echo(f"{source.id}: {len(links)} link(s) from {listing.url} (min_links {source.min_links})")
+        page = fetcher.get(source.url, source=source)
+        if page.blocked:
+            fail(f"{source.id}: blocked ({page.blocked})")
+        links = listing.links_for(page, source)
+        click.echo(f"{source.id}: {len(links)} link(s) from {page.url} (min_links {source.min_links})")
         for link in links:
             click.echo(f"  {link.date or '----------'}  {link.title[:50]}  {link.url}")
         if links:

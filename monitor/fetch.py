@@ -1,0 +1,228 @@
+"""HTTP for every poll: one shared requests session, polite per host, bounded, and honest about blocks.
+
+Retries (connection errors, timeouts, 429, 5xx; Retry-After honoured, capped) come from urllib3's
+Retry. Redirects are followed here, hop by hop, so each hop passes the SSRF guard and loops are named.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import structlog
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from monitor.blocked import blocked_reason
+from monitor.charset import decode_html
+from monitor.politeness import HostGate, RobotsCache
+from monitor.settings import HttpConfig
+from monitor.ssrf import AddressRefused, check_target
+
+log = structlog.get_logger()
+
+MAX_REDIRECTS = 10
+_CHUNK = 16 * 1024
+_TEXT_TYPES = ("text/", "application/xml", "application/rss", "application/atom", "application/json",
+               "application/xhtml", "application/javascript")
+
+
+class FetchError(Exception):
+    """A fetch that produced no usable response (the message says why, without secrets)."""
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class FetchResult:
+    url: str  # after redirects
+    status: int
+    content: bytes = b""
+    text: str | None = None
+    encoding: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    not_modified: bool = False
+    blocked: str | None = None  # why the site refused us (challenge, rate limit), None for content
+    validators: Validators = field(default_factory=Validators)
+    elapsed: float = 0.0
+
+
+class _CappedRetry(Retry):
+    """urllib3's Retry with Retry-After capped, so one site cannot park a poll thread for hours."""
+
+    cap: float = 60.0
+
+    def get_retry_after(self, response: Any) -> float | None:
+        value = super().get_retry_after(response)
+        return None if value is None else min(value, self.cap)
+
+
+class Fetcher:
+    """Thread-safe; build one per process and share it, so per-host limits hold across polls."""
+
+    def __init__(self, config: HttpConfig) -> None:
+        self.config = config
+        self.session = requests.Session()
+        self.session.headers.update({"User-Agent": config.user_agent,
+                                     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                                     "Accept-Language": "zh-CN,zh;q=0.9"})
+        retry = _CappedRetry(total=config.retries, connect=config.retries, read=config.retries,
+                             status=config.retries, redirect=0, other=0, allowed_methods={"GET"},
+                             status_forcelist={429, 500, 502, 503, 504}, backoff_factor=config.backoff,
+                             backoff_max=config.max_backoff, backoff_jitter=config.backoff / 2,
+                             respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False)
+        retry.cap = config.max_backoff
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=64, pool_maxsize=max(4, config.per_host * 4))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.gate = HostGate(config.min_delay, config.per_host)
+        self.robots = RobotsCache(self._fetch_robots)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, url: str, validators: Validators | None = None, source: Any = None) -> FetchResult:
+        """GET with redirects, conditional headers, politeness and caps; raises FetchError on failure."""
+        started = time.monotonic()
+        origin = source.url if source is not None else url
+        extra = dict(getattr(source, "headers", None) or {})
+        if validators and validators.etag:
+            extra["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            extra["If-Modified-Since"] = validators.last_modified
+        if self.config.robots and getattr(source, "robots", True) and not self.robots.allowed(url, source):
+            raise FetchError(f"robots.txt of {urlsplit(url).netloc} disallows {urlsplit(url).path or '/'}")
+        host = _netloc(url)
+        with self.gate.slot(host):  # held while the body streams, so per_host really bounds the load
+            response, final_url = self._follow(url, origin, extra, source, held=host)
+            try:
+                result = self._read(response, final_url, source)
+            finally:
+                response.close()
+        result.elapsed = time.monotonic() - started
+        return result
+
+    def _follow(self, url: str, origin: str, headers: dict[str, str], source: Any,
+                held: str) -> tuple[Any, str]:
+        """Follow redirects hop by hop; `held` is the host whose politeness slot the caller holds."""
+        seen: set[str] = set()
+        for _ in range(MAX_REDIRECTS + 1):
+            if url in seen:
+                raise FetchError(f"redirect loop at {url}")
+            seen.add(url)
+            try:
+                check_target(url, origin)
+            except AddressRefused as exc:
+                raise FetchError(str(exc)) from None
+            if _netloc(url) == held:
+                response = self._request(url, headers, source)
+            else:
+                with self.gate.slot(_netloc(url)):
+                    response = self._request(url, headers, source)
+            if response.status_code in {301, 302, 303, 307, 308} and response.headers.get("Location"):
+                response.close()
+                url = urljoin(url, response.headers["Location"])
+                headers = {k: v for k, v in headers.items() if not k.startswith("If-")}
+                continue
+            return response, url
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+    def _request(self, url: str, headers: dict[str, str], source: Any) -> requests.Response:
+        proxy = getattr(source, "proxy", None)
+        proxies = {"http": proxy, "https": proxy} if proxy else None
+        timeout = (self.config.connect_timeout, self.config.read_timeout)
+        try:
+            return self.session.get(url, headers=headers, timeout=timeout, stream=True,
+                                    allow_redirects=False, proxies=proxies)
+        except requests.exceptions.RetryError as exc:
+            raise FetchError(f"{_netloc(url)}: gave up after {self.config.retries} retries ({_reason(exc)})") from None
+        except requests.exceptions.Timeout:
+            raise FetchError(f"{_netloc(url)}: timed out") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise FetchError(f"{_netloc(url)}: connection failed ({_reason(exc)})") from None
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(f"{_netloc(url)}: {type(exc).__name__}") from None
+
+    def _read(self, response: requests.Response, url: str, source: Any) -> FetchResult:
+        status = response.status_code
+        headers = {k: v for k, v in response.headers.items()}
+        validators = Validators(response.headers.get("ETag"), response.headers.get("Last-Modified"))
+        if status == 304:
+            return FetchResult(url=url, status=status, headers=headers, not_modified=True, validators=validators)
+        body = self._body(response, url)
+        text = self._text(body, response, source)
+        reason = blocked_reason(status, text)
+        if reason:
+            log.warning("fetch.blocked", url=url, status=status, reason=reason)
+            return FetchResult(url=url, status=status, content=body, text=None, headers=headers, blocked=reason)
+        if status >= 400:
+            raise FetchError(f"{_netloc(url)}: HTTP {status} for {urlsplit(url).path or '/'}")
+        return FetchResult(url=url, status=status, content=body, text=text, headers=headers,
+                           encoding=response.encoding, validators=validators)
+
+    def _body(self, response: requests.Response, url: str) -> bytes:
+        """Read at most max_bytes of *decoded* body (a gzip bomb stops at the cap) within a total deadline."""
+        limit = self.config.max_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit and "Content-Encoding" not in response.headers:
+            raise FetchError(f"{_netloc(url)}: page of {int(declared)} bytes is over the {limit}-byte cap")
+        deadline = time.monotonic() + self.config.connect_timeout + 2 * self.config.read_timeout
+        chunks, size = [], 0
+        try:
+            for chunk in response.raw.stream(_CHUNK, decode_content=True):
+                size += len(chunk)
+                if size > limit:
+                    raise FetchError(f"{_netloc(url)}: page larger than the {limit}-byte cap")
+                if time.monotonic() > deadline:
+                    raise FetchError(f"{_netloc(url)}: body still arriving after the read deadline (slow drip)")
+                chunks.append(chunk)
+        except FetchError:
+            raise
+        except Exception as exc:  # urllib3 protocol, decode and timeout errors while streaming the body
+            raise FetchError(f"{_netloc(url)}: body unreadable ({_reason(exc)})") from None
+        return b"".join(chunks)
+
+    def _text(self, body: bytes, response: requests.Response, source: Any) -> str | None:
+        ctype = response.headers.get("Content-Type", "text/html").lower()
+        if body and not any(t in ctype for t in _TEXT_TYPES) and body.lstrip()[:1] != b"<":
+            return None  # a PDF or other attachment: no text here
+        header_charset = requests.utils.get_encoding_from_headers(response.headers) if "charset" in ctype else None
+        return decode_html(body, header_charset, getattr(source, "encoding", None))
+
+    def _fetch_robots(self, url: str, source: Any) -> tuple[int, str]:
+        """robots.txt through the same politeness and SSRF checks (no robots check on itself)."""
+        origin, host = (source.url if source is not None else url), _netloc(url)
+        with self.gate.slot(host):
+            response, final = self._follow(url, origin, dict(getattr(source, "headers", None) or {}), source, host)
+            try:
+                body = self._body(response, final) if response.status_code == 200 else b""
+                return response.status_code, decode_html(body, None, "utf-8") if body else ""
+            finally:
+                response.close()
+
+
+def _netloc(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a requests/urllib3 error, short and free of URLs with credentials."""
+    inner: BaseException = exc
+    while True:
+        nxt = getattr(inner, "reason", None) or inner.__cause__ or inner.__context__
+        if not isinstance(nxt, BaseException) or nxt is inner:
+            break
+        inner = nxt
+    text = str(inner)
+    for marker in ("Connection refused", "timed out", "Connection reset", "Name or service not known",
+                   "too many 5", "too many 429", "IncompleteRead", "Max retries"):
+        if marker.lower() in text.lower():
+            return marker
+    return type(inner).__name__

@@ -1,0 +1,166 @@
+"""List page (HTML, Hanweb recordset, feed, or a site module's JSON) → links: url, title, date.
+
+Titles come from the `title` attribute when there is one (link texts are often cut with "…");
+dates come from the list, never from the URL; links that leave the source's site are dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import defusedxml.ElementTree
+import feedparser
+import structlog
+from lxml.html import HtmlElement
+
+from monitor.htmltext import SHANGHAI, clean_space, parse_day, parse_fragment, parse_html, select
+
+log = structlog.get_logger()
+
+_RECORD = re.compile(r"<record[^>]*>(.*?)</record>", re.IGNORECASE | re.DOTALL)
+_CDATA = re.compile(r"^\s*<!\[CDATA\[(.*?)\]\]>\s*$", re.DOTALL)
+_ONCLICK_URL = re.compile(r"""['"]((?:https?:)?/[^'"]+|\.{1,2}/[^'"]+)['"]""")
+_SKIP_HREF = ("javascript:", "mailto:", "#", "tel:")
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    title: str
+    date: dt.date | None = None
+
+
+def list_base(url: str) -> str:
+    """The URL relative links resolve against: a folder-like URL without its trailing slash
+    (`…/gzzl_yb`, served as the folder's index) is treated as the folder it is."""
+    parts = urlsplit(url)
+    last = parts.path.rsplit("/", 1)[-1]
+    if parts.path and last and "." not in last and not parts.query:
+        return url + "/"
+    return url
+
+
+def page_urls(source: Any, pages: int) -> list[str]:
+    """Page 1 … `pages` of a source's list; sources without a pagination rule have only page 1."""
+    urls = [source.url]
+    module = site_module(source)
+    for n in range(2, max(1, pages) + 1):
+        if module is not None and hasattr(module, "page_url"):
+            urls.append(module.page_url(source, n))
+        elif source.pagination:
+            base = list_base(source.url)
+            folder = base if base.endswith("/") else base.rsplit("/", 1)[0] + "/"
+            urls.append(source.pagination.format(base=folder, url=source.url, n=n, n0=n - 1))
+        else:
+            log.info("pagination.unknown", source=source.id, pages=pages)
+            break
+    return urls
+
+
+def site_module(source: Any) -> Any:
+    if not getattr(source, "module", None):
+        return None
+    from sources import MODULES
+
+    return MODULES[source.module]
+
+
+def links_for(listing: Any, source: Any) -> list[Link]:
+    """The links of a fetched list page, in page order, de-duplicated, on the source's own site."""
+    module = site_module(source)
+    if source.kind == "feed":
+        found = feed_links(listing.content or (listing.text or "").encode("utf-8"), listing.url)
+    elif module is not None:
+        found = module.links(listing.text or "", listing.url, source)
+    else:
+        found = html_links(listing.text or "", listing.url, source.list)
+    seen: set[str] = set()
+    kept = []
+    for link in found:
+        if link.url in seen:
+            continue
+        seen.add(link.url)
+        if source.owns(link.url):
+            kept.append(link)
+        else:
+            log.debug("link.foreign_host", url=link.url)
+    return kept
+
+
+def recordset_fragment(text: str) -> str | None:
+    """Hanweb column pages carry the list as <record><![CDATA[<li>…</li>]]></record>, sometimes
+    HTML-escaped (&lt;record&gt;…); returns the records' HTML joined, or None when there are none."""
+    records = _RECORD.findall(text)
+    if not records and "&lt;record" in text:
+        records = _RECORD.findall(html.unescape(text))
+    if not records:
+        return None
+    return "\n".join((m.group(1) if (m := _CDATA.match(r)) else r) for r in records)
+
+
+def html_links(text: str, url: str, selectors: Any) -> list[Link]:
+    fragment = recordset_fragment(text)
+    root = parse_fragment(fragment) if fragment is not None else parse_html(text)
+    if root is None:
+        return []
+    base_href = root.xpath("string(//base/@href)") if fragment is None else ""
+    base = urljoin(url, base_href) if base_href else list_base(url)
+    items = select(root, selectors.item) if selectors.item else select(root, "li")
+    links = []
+    for item in items:
+        link = _link_of(item, base, selectors)
+        if link is not None:
+            links.append(link)
+    return links
+
+
+def _link_of(item: HtmlElement, base: str, selectors: Any) -> Link | None:
+    anchors = [item] if item.tag == "a" and selectors.link == "a" else select(item, selectors.link or "a")
+    if not anchors:
+        return None
+    anchor = anchors[0]
+    href = (anchor.get("href") or "").strip()
+    if not href or href.lower().startswith(_SKIP_HREF):
+        found = _ONCLICK_URL.search(anchor.get("onclick") or "")
+        if not found:
+            return None
+        href = found.group(1)
+    title_el = (select(item, selectors.title) or [anchor])[0] if selectors.title else anchor
+    title = clean_space(title_el.get("title") or title_el.text_content())
+    date_text = None
+    if selectors.date:
+        dated = select(item, selectors.date)
+        date_text = dated[-1].text_content() if dated else None
+    if date_text is None:  # no date element: a date written anywhere in the entry besides the title
+        date_text = clean_space(item.text_content()).replace(clean_space(anchor.text_content()), " ")
+    return Link(url=urljoin(base, html.unescape(href)), title=title, date=parse_day(date_text))
+
+
+def feed_links(data: bytes, url: str) -> list[Link]:
+    """RSS/Atom entries. A feed that declares entities is refused: entity expansion and external
+    entities are attacks, not news (defusedxml decides)."""
+    head = data[:65536]
+    if b"<!ENTITY" in head or b"<!entity" in head:
+        try:
+            defusedxml.ElementTree.fromstring(data)
+        except Exception as exc:  # defusedxml's EntitiesForbidden and friends
+            log.warning("feed.refused", url=url, reason=type(exc).__name__)
+            return []
+    parsed = feedparser.parse(data)
+    links = []
+    for entry in parsed.entries:
+        href = entry.get("link") or ""
+        if not href:
+            continue
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        day = None
+        if stamp:
+            moment = dt.datetime(*stamp[:6], tzinfo=dt.UTC).astimezone(SHANGHAI)
+            day = moment.date()
+        links.append(Link(url=urljoin(url, href), title=clean_space(entry.get("title")), date=day))
+    return links
