@@ -22,7 +22,7 @@ from monitor.htmltext import SHANGHAI, clean_space, parse_day, parse_fragment, p
 
 log = structlog.get_logger()
 
-_RECORD = re.compile(r"<record[^>]*>(.*?)</record>", re.IGNORECASE | re.DOTALL)
+_RECORD = re.compile(r"<record(?:\s[^>]*)?>(.*?)</record>", re.IGNORECASE | re.DOTALL)
 _CDATA = re.compile(r"^\s*<!\[CDATA\[(.*?)\]\]>\s*$", re.DOTALL)
 _ONCLICK_URL = re.compile(r"""['"]((?:https?:)?/[^'"]+|\.{1,2}/[^'"]+)['"]""")
 _SKIP_HREF = ("javascript:", "mailto:", "#", "tel:")
