@@ -59,6 +59,11 @@ class _CappedRetry(Retry):
 
     cap: float = 60.0
 
+    def new(self, **kwargs: Any) -> _CappedRetry:
+        fresh = super().new(**kwargs)  # urllib3 makes a new Retry per attempt; keep the cap
+        fresh.cap = self.cap
+        return fresh
+
     def get_retry_after(self, response: Any) -> float | None:
         value = super().get_retry_after(response)
         return None if value is None else min(value, self.cap)
@@ -176,7 +181,7 @@ class Fetcher:
         deadline = time.monotonic() + self.config.connect_timeout + 2 * self.config.read_timeout
         chunks, size = [], 0
         try:
-            for chunk in response.raw.stream(_CHUNK, decode_content=True):
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):  # what has arrived, not a full chunk
                 size += len(chunk)
                 if size > limit:
                     raise FetchError(f"{_netloc(url)}: page larger than the {limit}-byte cap")
