@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.settings import ConfigError, Duration
 from monitor.taxonomy import REGIONS
@@ -70,6 +71,12 @@ class Source(_Strict):
     pagination: str | None = None  # page N URL template: {base} (list URL's folder), {n}, {n0} (n-1)
     notes: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _preset_defaults(cls, data: Any) -> Any:
+        """However a Source is built (catalog file, test, benchmark), its preset fills the gaps."""
+        return _apply_preset(data, load_presets()) if isinstance(data, dict) else data
+
     @field_validator("id")
     @classmethod
     def _kebab(cls, value: str) -> str:
@@ -97,17 +104,25 @@ class Source(_Strict):
         return urlsplit(self.url).hostname or ""
 
     def owns(self, url: str) -> bool:
-        """Is this URL on the source's own site (or a host it allows)? Copies on other domains are not."""
-        host = (urlsplit(url).hostname or "").lower()
-        return host == self.host.lower() or host in {h.lower() for h in self.allow_hosts}
+        """Is this URL on the source's own site (or a host it allows)? Copies on other domains are not.
+        http and https of one host are the same site; another port is another site."""
+        if _site(url) == _site(self.url):
+            return True
+        return (urlsplit(url).hostname or "").lower() in {h.lower() for h in self.allow_hosts}
 
     @classmethod
     def adhoc(cls, url: str) -> Source:
         """A stand-in for a page read outside the catalog (`parse URL`): automatic extraction only."""
-        return cls.model_validate(_apply_preset({"id": "adhoc", "name": url, "region": "全国",
-                                                 "url": url, "preset": "trs"}, load_presets()))
+        return cls.model_validate({"id": "adhoc", "name": url, "region": "全国", "url": url, "preset": "trs"})
 
 
+def _site(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port if parts.port not in {80, 443} else None
+    return (parts.hostname or "").lower(), port
+
+
+@lru_cache(maxsize=1)
 def load_presets() -> dict[str, dict[str, Any]]:
     text = resources.files("sources").joinpath(PRESETS_FILE).read_text(encoding="utf-8")
     return yaml.safe_load(text) or {}
@@ -134,7 +149,7 @@ def _entries(path: Path, text: str) -> list[Any]:
     return data
 
 
-def parse_sources(path: Path, text: str, presets: dict[str, dict[str, Any]]) -> list[Source]:
+def parse_sources(path: Path, text: str) -> list[Source]:
     """Validate one catalog file; every error names the file and the entry id."""
     sources, problems = [], []
     for index, entry in enumerate(_entries(path, text)):
@@ -143,7 +158,7 @@ def parse_sources(path: Path, text: str, presets: dict[str, dict[str, Any]]) -> 
             problems.append(f"{path}: {label}: an entry is a mapping of keys")
             continue
         try:
-            sources.append(Source.model_validate(_apply_preset(entry, presets)))
+            sources.append(Source.model_validate(entry))
         except ValidationError as exc:
             for err in exc.errors():
                 key = ".".join(str(p) for p in err["loc"]) or "(entry)"
@@ -162,7 +177,6 @@ def builtin_files() -> list[tuple[Path, str]]:
 
 def load_catalog(builtin: bool = True, files: Sequence[Path] = ()) -> list[Source]:
     """The built-in catalog (unless turned off) plus the user's files; ids must be unique."""
-    presets = load_presets()
     texts: list[tuple[Path, str]] = builtin_files() if builtin else []
     for path in files:
         try:
@@ -172,7 +186,7 @@ def load_catalog(builtin: bool = True, files: Sequence[Path] = ()) -> list[Sourc
     catalog: list[Source] = []
     seen: dict[str, Path] = {}
     for path, text in texts:
-        for source in parse_sources(path, text, presets):
+        for source in parse_sources(path, text):
             if source.id in seen:
                 raise ConfigError(f"{path}: {source.id}: id already used in {seen[source.id]}")
             seen[source.id] = path

@@ -1,0 +1,128 @@
+"""poll(source) over real local sites: what a poll stores and what it records about the source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from monitor.catalog import Source
+from monitor.db import make_engine, session_scope
+from monitor.fetch import Fetcher
+from monitor.models import Document, SourceState
+from monitor.pipeline import PollContext, poll, poll_many
+from monitor.settings import HttpConfig, Settings
+from support.badsite import Answer, html, scripted
+from support.sites import Notice, Site, base_url, serve
+
+BODY = "各高等学校：\n请组织开展网络安全等级保护测评工作，发现的问题及时整改，并于月底前报送整改情况。"
+
+
+def notices(n: int, start: int = 1) -> list[Notice]:
+    return [Notice(f"{4000 + i}", f"关于做好第{i}批网络安全检查工作的通知", BODY, age_days=i) for i in range(start, start + n)]
+
+
+@pytest.fixture
+def ctx(database_url: str) -> PollContext:
+    settings = Settings(database_url=database_url, http=HttpConfig(min_delay=0, retries=0, read_timeout=2))
+    return PollContext(engine=make_engine(database_url), fetcher=Fetcher(settings.http), routes=[], settings=settings)
+
+
+def source_for(site: Site, base: str, **extra: Any) -> Source:
+    return Source.model_validate({**site.catalog_entry(base, f"test-{site.name}", "全国"), **extra})
+
+
+def state(ctx: PollContext, source_id: str) -> SourceState:
+    with session_scope(ctx.engine) as session:
+        row = session.get(SourceState, source_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def documents(ctx: PollContext) -> list[str]:
+    with session_scope(ctx.engine) as session:
+        return sorted(session.exec(select(Document.url)).all())
+
+
+def test_second_poll_stores_nothing_and_one_new_entry_one_document(tmp_path: Path, ctx: PollContext) -> None:
+    site = Site("col", "省教育厅", notices(3))
+    with serve(tmp_path / "www") as server:
+        site.write(tmp_path / "www")
+        src = source_for(site, base_url(server))
+        first = poll(src, ctx)
+        again = poll(src, ctx)
+        site.notices.append(Notice("4999", "关于开展教育App备案核查的通知", BODY, age_days=0))
+        site.write(tmp_path / "www")
+        third = poll(src, ctx)
+    assert (first.new_documents, again.new_documents, third.new_documents) == (3, 0, 1)
+    assert again.not_modified  # the list answered 304: nothing was parsed
+    assert len(documents(ctx)) == 4
+    assert state(ctx, src.id).status == "ok" and state(ctx, src.id).documents == 4
+
+
+def test_a_blocked_site_stores_nothing_and_is_recorded_as_blocked(ctx: PollContext) -> None:
+    with scripted({"/list/": html("<script>var $_ts={};</script>", status=412)}) as srv:
+        src = Source.model_validate({"id": "walled", "name": "walled", "region": "全国", "url": f"{srv.base}/list/",
+                                     "robots": False, "preset": "trs"})
+        result = poll(src, ctx)
+    assert not result.outcome.ok and "412" in (result.outcome.blocked or "")
+    assert documents(ctx) == []
+    row = state(ctx, "walled")
+    assert row.status == "blocked" and "412" in (row.blocked_reason or "")
+
+
+def test_fewer_links_than_min_links_marks_the_source_broken(tmp_path: Path, ctx: PollContext) -> None:
+    site = Site("thin", "省教育厅", notices(1))
+    with serve(tmp_path / "www") as server:
+        site.write(tmp_path / "www")
+        src = source_for(site, base_url(server), min_links=5)
+        result = poll(src, ctx)
+    assert result.outcome.broken and "fewer than min_links 5" in result.outcome.broken
+    assert state(ctx, src.id).status == "broken"
+
+
+def test_a_failing_source_never_stops_the_others(tmp_path: Path, ctx: PollContext) -> None:
+    good = Site("good", "省教育厅", notices(2))
+    with serve(tmp_path / "www") as server, scripted({"/list/": Answer(500, b"oops")}) as bad:
+        good.write(tmp_path / "www")
+        broken = Source.model_validate({"id": "down", "name": "down", "region": "全国", "url": f"{bad.base}/list/",
+                                        "robots": False, "preset": "trs"})
+        results = poll_many([broken, source_for(good, base_url(server))], ctx)
+    assert [r.outcome.ok for r in results] == [False, True]
+    assert "HTTP 500" in (results[0].outcome.error or "")
+    assert state(ctx, "down").consecutive_failures == 1 and "HTTP 500" in (state(ctx, "down").last_error or "")
+    assert len(documents(ctx)) == 2
+
+
+def test_articles_on_other_hosts_are_ignored(ctx: PollContext) -> None:
+    article = html("<html><body><div class=TRS_Editor><p>" + BODY + "</p></div></body></html>")
+    with scripted({"/a.html": article}) as mirror:
+        page = (f'<ul id="list"><li><a href="{mirror.base}/a.html" title="转载的月报">转载的月报</a><span>2026-01-02</span></li>'
+                '<li><a href="./own.html" title="本站通知">本站通知</a><span>2026-01-03</span></li></ul>')
+        with scripted({"/list/": html(page), "/list/own.html": article}) as site:
+            src = Source.model_validate({"id": "own", "name": "own", "region": "全国", "url": f"{site.base}/list/",
+                                         "robots": False, "preset": "trs"})
+            result = poll(src, ctx)
+    assert result.links == 1 and documents(ctx) == [f"{site.base}/list/own.html"]
+    assert mirror.requests == []
+
+
+def test_pages_follow_trs_pagination_to_catch_up(ctx: PollContext) -> None:
+    def listing(names: list[str]) -> Answer:
+        rows = "".join(f'<li><a href="./{n}.html" title="通知{n}">通知{n}</a><span>2026-01-0{i + 1}</span></li>'
+                       for i, n in enumerate(names))
+        return html(f'<ul id="list">{rows}</ul>')
+
+    article = html("<html><body><div class=TRS_Editor><p>" + BODY + "</p></div></body></html>")
+    routes: dict[str, Answer | list[Answer]] = {"/list/": listing(["a", "b"]), "/list/index_1.html": listing(["c"]),
+                                                **{f"/list/{n}.html": article for n in "abc"}}
+    with scripted(routes) as site:
+        src = Source.model_validate({"id": "paged", "name": "paged", "region": "全国", "url": f"{site.base}/list/",
+                                     "robots": False, "preset": "trs"})
+        first = poll(src, ctx)
+        catch_up = poll(src, ctx, pages=2)
+    assert first.new_documents == 2 and catch_up.new_documents == 1
+    assert len(documents(ctx)) == 3
