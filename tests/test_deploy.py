@@ -74,3 +74,12 @@ def test_example_deploy_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("EDU_MONITOR_CONFIG", raising=False)
     settings = load_settings(DEPLOY / "config.example.yml")
     assert settings.health.enabled and settings.timezone == "Asia/Shanghai"
+
+
+def test_every_python_package_ships_in_the_wheel() -> None:
+    """A subpackage missing from [tool.setuptools].packages works in an editable checkout and
+    breaks `pip install .`; compare the list with the folders that hold an __init__.py."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for top in ("monitor", "sources", "alerts", "migrations")
+               for p in (ROOT / top).rglob("__init__.py")}
+    assert on_disk <= listed, f"add to pyproject packages: {sorted(on_disk - listed)}"
