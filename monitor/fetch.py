@@ -214,7 +214,9 @@ class Fetcher:
 
 
 def _netloc(url: str) -> str:
-    return urlsplit(url).netloc
+    """host[:port] without any user:password@ part, so messages and stored errors hold no credentials."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or ''}:{parts.port}" if parts.port else parts.hostname or ""
 
 
 def _reason(exc: BaseException) -> str:

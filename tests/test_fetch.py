@@ -221,3 +221,20 @@ def test_an_attachment_has_no_text() -> None:
     with scripted({"/f.pdf": Answer(200, b"%PDF-1.7 \x00\x01binary", {"Content-Type": "application/pdf"})}) as srv:
         result = fetcher().get(f"{srv.base}/f.pdf", source=source(srv.base))
     assert result.text is None and result.content.startswith(b"%PDF")
+
+
+def test_a_name_that_resolves_to_loopback_is_refused_for_a_public_source() -> None:
+    public = Source.model_validate({"id": "p", "name": "p", "region": "全国", "url": "http://203.0.113.9/list/",
+                                    "robots": False})
+    with pytest.raises(FetchError, match="loopback"):
+        fetcher().get("http://localhost:9/list/", source=public)
+
+
+def test_errors_never_carry_credentials_from_the_url() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    with pytest.raises(FetchError) as failure:
+        fetcher().get(f"http://user:s3cret-token@127.0.0.1:{port}/", source=source(f"http://127.0.0.1:{port}"))
+    assert "s3cret-token" not in str(failure.value) and f"127.0.0.1:{port}" in str(failure.value)
