@@ -111,3 +111,18 @@ def test_parse_prints_the_design_json_for_a_fetched_article(world) -> None:
     data = json.loads(run("parse", "--json", url))
     assert {"title", "kind", "period", "region", "items"} <= data.keys()
     assert data["items"] and "app_governance" in data["items"][0]["labels"]
+
+
+def test_sources_check_shows_links_and_the_first_article_and_stores_nothing(world) -> None:
+    out = run("sources", "check", "test-gbk")
+    assert "test-gbk: 1 link(s)" in out
+    assert "关于开展教育App备案核查工作的通知" in out  # the list title, from the title attribute
+    assert "published_at: " in out and "publisher:    甘肃省教育厅" in out
+    assert "违规收集学生个人信息" in out  # the first article's text, GB18030-decoded
+    assert stored() == []
+
+
+def test_sources_list_shows_health_after_a_poll(world) -> None:
+    run("poll", "test-moe")
+    listing = run("sources", "list")
+    assert "test-moe" in listing and "test-gbk" in listing and "never polled" in listing
