@@ -1,0 +1,58 @@
+"""A loopback HTTP server answering fixed bodies by path: `server.pages[path] = (body, content_type)`.
+
+Unlike `sites.serve()` (a folder of files), the table can be swapped between requests, so pages of
+different sites that share a path (two `/was5/web/search` columns, two `/zwgk/tzgg/` lists) are
+served one after the other by a single server. A path with a query is looked up with its query first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: PageServer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.hits.append(self.path)
+        found = self.server.pages.get(self.path) or self.server.pages.get(self.path.split("?", 1)[0])
+        body, ctype, code = (*found, 200) if found else (b"not found", "text/plain", 404)
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+class PageServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.pages: dict[str, tuple[bytes, str]] = {}
+        self.hits: list[str] = []
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@contextmanager
+def serve_pages() -> Iterator[PageServer]:
+    server = PageServer()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
