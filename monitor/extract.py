@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import structlog
 from lxml.html import HtmlElement
@@ -25,8 +25,9 @@ from monitor.htmltext import (
     parse_moment,
     remove,
     select,
+    tidy_lines,
 )
-from monitor.listing import Link
+from monitor.listing import Link, absolute
 
 log = structlog.get_logger()
 
@@ -36,9 +37,15 @@ CHROME = ("script, style, #detail-editor, #moe-detail-page-set, #moeCode, dl.rel
           ".print, .related, .xgyd, .xglj, .article-info, .artile_info, #moe-policy-table, table.zw-table, "
           ".xxgk_table, .gk-table, .footer, .moe_footer, .bottom, nav, .location, .crumb, .navigation, .dqwz")
 _ATTACHMENT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|wps|et|ofd|zip|rar|7z|txt|csv)$", re.IGNORECASE)
-_DATE_LINE = re.compile(r"(发布(日期|时间)|日期|时间)\s*[：:]\s*(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}[^来]{0,12})")
+# Labels must start a phrase: '成文日期：' (the document's own date), '会议时间：' or '数据来源：' are not them.
+_DATE_LINE = re.compile(r"(?<![\u4e00-\u9fff])(?:(?:信息)?发布(?:日期|时间)|日期|时间)\s*[：:]\s*"
+                        r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}[^来]{0,12})")
 _BARE_DATE_SOURCE = re.compile(r"(\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)\s*(?:来源|信息来源)")
-_PUBLISHER = re.compile(r"(?:信息)?来源\s*[：:]\s*([^\s|｜　，,。]{2,40})")
+_PUBLISHER = re.compile(r"(?<![\u4e00-\u9fff])(?:信息|文章)?来源\s*[：:]\s*([^\s|｜　，,。]{2,40})")
+# Date/source lines that CMSs put inside the body container (so not above it).
+_DATE_BOXES = ".moe-detail-shuxing, #detail-date-source, #content_date_source, .article-info, .artile_info"
+_SKIP_TEXT = {"script", "style", "noscript", "template"}
+_ATTACHMENT_LABEL = re.compile(r"^附件\s*\d*\s*[：:.、]\s*")
 _META_NAMES = {"articletitle": "title", "pubdate": "pubdate", "publishdate": "publishdate",
                "contentsource": "source", "columnname": "column", "keywords": "keywords", "source": "source_meta"}
 # 信息公开 table fields, with the synonyms different CMSs print.
@@ -67,11 +74,12 @@ def extract_article(html: str, url: str, source: Any, link: Link | None) -> Arti
     metas = _metas(root)
     info = _info_table(root)
     body = first_match(root, source.detail.body, min_chars=10) if source.detail.body else None
-    attachments = _attachments(body if body is not None else root, url)
+    attachments = (_attachments(body, url) if body is not None else []) or _attachments(root, url)
     title = _title(root, source, metas, link)
+    header = _header_text(root, body)
     published = (parse_moment(metas.get("pubdate")) or parse_moment(metas.get("publishdate"))
-                 or _date_from(root, source))
-    publisher = metas.get("source") or _publisher(root, source, info)
+                 or _date_from(root, source, header))
+    publisher = metas.get("source") or metas.get("source_meta") or _publisher(root, source, info, header)
     text = _body_text(root, body, source, html, title)
     meta = {k: v for k, v in info.items() if v}
     if metas.get("column"):
@@ -109,27 +117,38 @@ def _page_title(root: HtmlElement) -> str | None:
     return re.split(r"\s+[-|｜—]\s+|_(?=[^_]*$)", title)[0].strip() or None if title else None
 
 
-def _date_line_text(root: HtmlElement, source: Any) -> str:
-    if source.detail.date:
-        chosen = first_match(root, source.detail.date)
-        if chosen is not None:
-            return clean_space(chosen.text_content())
-    return clean_space(root.text_content()[:20000])
+def _header_text(root: HtmlElement, body: HtmlElement | None) -> str:
+    """Where a page states its own date and source: the date/source boxes, then the page text up to
+    the body (all of it when there is no body), scripts left out. Dates and sources written inside
+    the body ('会议时间：…', '数据来源：…') are content, not the page's metadata."""
+    parts = [element.text_content() for element in select(root, _DATE_BOXES)]
+    ancestors = set(body.iterancestors()) if body is not None else set()
+    size = 0
+    for element in root.iter():
+        if element is body or size > 20000:
+            break
+        if isinstance(element.tag, str) and element.tag not in _SKIP_TEXT and element.text:
+            parts.append(element.text)
+            size += len(element.text)
+        if element.tail and element not in ancestors:
+            parts.append(element.tail)
+            size += len(element.tail)
+    return clean_space(" ".join(parts))
 
 
-def _date_from(root: HtmlElement, source: Any) -> datetime | None:
+def _date_from(root: HtmlElement, source: Any, header: str) -> datetime | None:
     """The page's own date line ('发布日期：…', '2024-02-08　来源：…'); None leaves the list date."""
-    text = _date_line_text(root, source)
-    if source.detail.date and (moment := parse_moment(text)):
+    chosen = first_match(root, source.detail.date) if source.detail.date else None
+    if chosen is not None and (moment := parse_moment(clean_space(chosen.text_content()))):
         return moment
-    match = _DATE_LINE.search(text) or _BARE_DATE_SOURCE.search(text)
-    return parse_moment(match.group(match.lastindex or 0)) if match else None
+    match = _DATE_LINE.search(header) or _BARE_DATE_SOURCE.search(header)
+    return parse_moment(match.group(1)) if match else None
 
 
-def _publisher(root: HtmlElement, source: Any, info: dict[str, str]) -> str | None:
+def _publisher(root: HtmlElement, source: Any, info: dict[str, str], header: str) -> str | None:
     if source.detail.publisher and (chosen := first_match(root, source.detail.publisher)) is not None:
         return clean_space(chosen.text_content()).split("：")[-1] or None
-    match = _PUBLISHER.search(clean_space(root.text_content()[:20000]))
+    match = _PUBLISHER.search(header)
     return match.group(1) if match else info.get("发文机关")
 
 
@@ -150,28 +169,39 @@ def _info_table(root: HtmlElement) -> dict[str, str]:
 
 
 def _attachments(scope: HtmlElement, url: str) -> list[dict[str, str]]:
+    """Links to files (PDF, Word, spreadsheets …) resolved against the article URL, once each."""
     found: dict[str, dict[str, str]] = {}
     for anchor in scope.iter("a"):
-        href = (anchor.get("href") or "").strip()
-        path = urlsplit(href).path
-        if not href or not _ATTACHMENT.search(path):
-            continue
-        target = urljoin(url, href)
-        name = clean_space(anchor.text_content()) or clean_space(anchor.get("oldsrc")) or unquote(path.rsplit("/", 1)[-1])
-        found.setdefault(target, {"url": target, "name": name})
+        target = absolute(url, anchor.get("href") or "")
+        path = urlsplit(target).path if target else ""
+        if target and _ATTACHMENT.search(path):
+            found.setdefault(target, {"url": target, "name": _attachment_name(anchor, path)})
     return list(found.values())
 
 
+def _attachment_name(anchor: HtmlElement, path: str) -> str:
+    """The link text without its '附件1：' label; else the original file name TRS keeps in `oldsrc`
+    (a path on some sites); else the file name in the URL."""
+    label = _ATTACHMENT_LABEL.sub("", clean_space(anchor.text_content()))
+    original = clean_space(anchor.get("oldsrc")).rsplit("/", 1)[-1]
+    return label or unquote(original) or unquote(path.rsplit("/", 1)[-1])
+
+
 def _body_text(root: HtmlElement, body: HtmlElement | None, source: Any, html: str, title: str | None) -> str:
+    """The body's lines without chrome and without a repeat of the title."""
     if body is None:
-        text = _automatic(html) or _whole_page(root)
+        text = tidy_lines(_automatic(html) or _whole_page(root))
     else:
-        remove(select(body, CHROME + (", " + source.detail.remove if source.detail.remove else "")))
+        # The source's own `remove` is selected apart: a typo in it must not disable the built-in list.
+        remove(select(body, CHROME) + select(body, source.detail.remove))
         for heading in select(body, "h1, h2"):
             if title and clean_space(heading.text_content()) in {title, title.strip()}:
                 remove([heading])
         text = block_text(body)
-    return drop_chrome_lines(text)
+    lines = drop_chrome_lines(text).split("\n")
+    if title and lines and clean_space(lines[0]) == clean_space(title):
+        lines = lines[1:]  # trafilatura keeps the page's heading as the first line
+    return "\n".join(line for line in lines if line)
 
 
 def _automatic(html: str) -> str | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import defusedxml
 import defusedxml.ElementTree
 import feedparser
 import structlog
@@ -26,6 +27,7 @@ _RECORD = re.compile(r"<record(?:\s[^>]*)?>(.*?)</record>", re.IGNORECASE | re.D
 _CDATA = re.compile(r"^\s*<!\[CDATA\[(.*?)\]\]>\s*$", re.DOTALL)
 _ONCLICK_URL = re.compile(r"""['"]((?:https?:)?/[^'"]+|\.{1,2}/[^'"]+)['"]""")
 _SKIP_HREF = ("javascript:", "mailto:", "#", "tel:")
+_FULL_DAY = re.compile(r"\d{4}\s*[-/.年]")
 
 
 @dataclass(frozen=True)
@@ -103,23 +105,33 @@ def recordset_fragment(text: str) -> str | None:
     return "\n".join((m.group(1) if (m := _CDATA.match(r)) else r) for r in records)
 
 
-def html_links(text: str, url: str, selectors: Any) -> list[Link]:
+def html_links(text: str, url: str, selectors: Any, today: dt.date | None = None) -> list[Link]:
+    """The entries of an HTML list page (or Hanweb recordset) in page order. `today` anchors
+    year-less MM-DD dates (homepage blocks); it defaults to the current day in Asia/Shanghai."""
     fragment = recordset_fragment(text)
     root = parse_fragment(fragment) if fragment is not None else parse_html(text)
     if root is None:
         return []
     base_href = root.xpath("string(//base/@href)") if fragment is None else ""
-    base = urljoin(url, base_href) if base_href else list_base(url)
+    base = (absolute(url, base_href) if base_href else None) or list_base(url)
     items = select(root, selectors.item) if selectors.item else select(root, "li")
+    if not items and fragment is None and _is_bare_fragment(text):
+        items = select(root, "li")  # a WAS search answer: bare <li>s with no page around them
     links = []
     for item in items:
-        link = _link_of(item, base, selectors)
+        link = _link_of(item, base, selectors, today)
         if link is not None:
             links.append(link)
     return links
 
 
-def _link_of(item: HtmlElement, base: str, selectors: Any) -> Link | None:
+def _is_bare_fragment(text: str) -> bool:
+    """A response that is only list markup (no <html>/<body>), so it holds no navigation to mistake for entries."""
+    head = text[:4096].lower()
+    return "<body" not in head and "<html" not in head
+
+
+def _link_of(item: HtmlElement, base: str, selectors: Any, today: dt.date | None = None) -> Link | None:
     anchors = [item] if item.tag == "a" and selectors.link == "a" else select(item, selectors.link or "a")
     if not anchors:
         return None
@@ -132,25 +144,42 @@ def _link_of(item: HtmlElement, base: str, selectors: Any) -> Link | None:
         href = found.group(1)
     title_el = (select(item, selectors.title) or [anchor])[0] if selectors.title else anchor
     title = clean_space(title_el.get("title") or title_el.text_content())
-    date_text = None
+    target = absolute(base, href)  # lxml has decoded the attribute once; twice would make "&not" "¬"
+    return Link(url=target, title=title, date=_entry_day(item, anchor, selectors, today)) if target else None
+
+
+def absolute(base: str, href: str) -> str | None:
+    """An http(s) URL for a link, or None for one that cannot be an article (mailto:, data:, or a
+    malformed host such as 'http://[::1' that makes urljoin raise)."""
+    try:
+        target = urljoin(base, href.strip())
+        return target if urlsplit(target).scheme in {"http", "https"} else None
+    except ValueError:
+        return None
+
+
+def _entry_day(item: HtmlElement, anchor: HtmlElement, selectors: Any, today: dt.date | None) -> dt.date | None:
+    """The entry's date: the first date element with a full date (fenlei lists also print a mobile
+    'MM-DD' twin), else the first that reads as a date at all; elements outside the link go first,
+    so a date inside a title does not win. Without a date element: a date written anywhere in the
+    entry besides the link text."""
     if selectors.date:
-        dated = select(item, selectors.date)
-        date_text = dated[-1].text_content() if dated else None
-    if date_text is None:  # no date element: a date written anywhere in the entry besides the title
-        date_text = clean_space(item.text_content()).replace(clean_space(anchor.text_content()), " ")
-    return Link(url=urljoin(base, html.unescape(href)), title=title, date=parse_day(date_text))
+        found = select(item, selectors.date)
+        inside = [e is anchor or anchor in e.iterancestors() for e in found]
+        texts = [e.text_content() for e, _ in sorted(zip(found, inside, strict=True), key=lambda pair: pair[1])]
+        days = [(day, bool(_FULL_DAY.search(t))) for t in texts if (day := parse_day(t, today))]
+        if days:
+            return next((d for d, full in days if full), days[0][0])
+    rest = clean_space(item.text_content()).replace(clean_space(anchor.text_content()), " ")
+    return parse_day(rest, today)
 
 
 def feed_links(data: bytes, url: str) -> list[Link]:
     """RSS/Atom entries. A feed that declares entities is refused: entity expansion and external
-    entities are attacks, not news (defusedxml decides)."""
-    head = data[:65536]
-    if b"<!ENTITY" in head or b"<!entity" in head:
-        try:
-            defusedxml.ElementTree.fromstring(data)
-        except Exception as exc:  # defusedxml's EntitiesForbidden and friends
-            log.warning("feed.refused", url=url, reason=type(exc).__name__)
-            return []
+    entities are attacks, not news. Every feed goes through defusedxml first, whatever its size or
+    encoding (a byte search for <!ENTITY misses UTF-16 and declarations padded past the first bytes)."""
+    if not _safe_xml(data, url):
+        return []
     parsed = feedparser.parse(data)
     links = []
     for entry in parsed.entries:
@@ -162,5 +191,19 @@ def feed_links(data: bytes, url: str) -> list[Link]:
         if stamp:
             moment = dt.datetime(*stamp[:6], tzinfo=dt.UTC).astimezone(SHANGHAI)
             day = moment.date()
-        links.append(Link(url=urljoin(url, href), title=clean_space(entry.get("title")), date=day))
+        if target := absolute(url, href):
+            links.append(Link(url=target, title=clean_space(entry.get("title")), date=day))
     return links
+
+
+def _safe_xml(data: bytes, url: str) -> bool:
+    """False for XML that declares entities or reaches for external resources. Malformed XML is
+    not refused here: feedparser's lenient mode reads it and expands no custom entities."""
+    try:
+        defusedxml.ElementTree.fromstring(data)
+    except defusedxml.DefusedXmlException as exc:  # EntitiesForbidden, ExternalReferenceForbidden …
+        log.warning("feed.refused", url=url, reason=type(exc).__name__)
+        return False
+    except Exception:  # not well-formed, empty, undecodable: let feedparser try
+        pass
+    return True
