@@ -10,6 +10,7 @@ once more. Per-URL receipts mean a retry only goes to the URLs that did not acce
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +20,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
 from monitor.channels import Channels, SendReport
@@ -30,6 +32,8 @@ from monitor.store import add_alert
 
 log = structlog.get_logger()
 BATCH = 200
+MARK_RETRY_FIRST = 0.5  # seconds before the first retry of a mark the database refused; doubled each time
+MARK_RETRY_MAX = 10.0
 
 
 @dataclass
@@ -92,7 +96,29 @@ def receipts(alerts: Sequence[Alert]) -> set[str]:
 
 def finish(engine: Engine, alerts: Sequence[Alert], report: SendReport, config: DeliveryConfig,
            now: datetime) -> str:
-    """Record the outcome of one send for its rows: sent, retry later, or failed for good."""
+    """Record the outcome of one send for its rows: sent, retry later, or failed for good.
+
+    The channel has already answered, so a database that is unreachable right now (a restart, a
+    lock) is waited for, up to half of `claim_timeout`: a mark given up on leaves the rows claimed,
+    they return to pending when the claim times out, and a message the channel accepted is sent again.
+    """
+    patience = time.monotonic() + config.claim_timeout.total_seconds() / 2
+    pause = MARK_RETRY_FIRST
+    while True:
+        try:
+            return _mark(engine, alerts, report, config, now)
+        except DBAPIError as exc:
+            transient = isinstance(exc, OperationalError) or exc.connection_invalidated
+            if not transient or time.monotonic() + pause > patience:
+                raise
+            log.warning("deliver.mark_retry", rows=len(alerts), retry_in=pause,
+                        error=(str(exc.orig or exc).splitlines() or [type(exc).__name__])[0])
+            time.sleep(pause)
+            pause = min(pause * 2, MARK_RETRY_MAX)
+
+
+def _mark(engine: Engine, alerts: Sequence[Alert], report: SendReport, config: DeliveryConfig,
+          now: datetime) -> str:
     delivered = sorted(receipts(alerts) | report.delivered)
     receipt = json.dumps({"delivered": delivered, "errors": report.errors}, ensure_ascii=False)
     ids = [a.id for a in alerts]

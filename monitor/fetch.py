@@ -7,6 +7,7 @@ Retry. Redirects are followed here, hop by hop, so each hop passes the SSRF guar
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -26,6 +27,7 @@ log = structlog.get_logger()
 
 MAX_REDIRECTS = 10
 _CHUNK = 16 * 1024
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 _TEXT_TYPES = ("text/", "application/xml", "application/rss", "application/atom", "application/json",
                "application/xhtml", "application/javascript")
 
@@ -173,15 +175,21 @@ class Fetcher:
                            encoding=response.encoding, validators=validators)
 
     def _body(self, response: requests.Response, url: str) -> bytes:
-        """Read at most max_bytes of *decoded* body (a gzip bomb stops at the cap) within a total deadline."""
+        """Read at most max_bytes of *decoded* body (a gzip bomb stops at the cap) within a total deadline.
+
+        gzip and deflate are inflated here rather than by urllib3, because urllib3 returns whatever a
+        cut-off stream inflates to: a truncated .gz served whole would be stored as half an article.
+        """
         limit = self.config.max_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit and "Content-Encoding" not in response.headers:
             raise FetchError(f"{_netloc(url)}: page of {int(declared)} bytes is over the {limit}-byte cap")
+        inflater = _Inflater.for_header(response.headers.get("Content-Encoding", ""), _netloc(url))
         deadline = time.monotonic() + self.config.connect_timeout + 2 * self.config.read_timeout
         chunks, size = [], 0
         try:
-            while chunk := response.raw.read1(_CHUNK, decode_content=True):  # what has arrived, not a full chunk
+            while raw := response.raw.read1(_CHUNK, decode_content=False):  # what has arrived, not a full chunk
+                chunk = inflater.feed(raw, limit - size + 1)
                 size += len(chunk)
                 if size > limit:
                     raise FetchError(f"{_netloc(url)}: page larger than the {limit}-byte cap")
@@ -190,8 +198,9 @@ class Fetcher:
                 chunks.append(chunk)
         except FetchError:
             raise
-        except Exception as exc:  # urllib3 protocol, decode and timeout errors while streaming the body
+        except Exception as exc:  # urllib3 protocol and timeout errors while streaming the body
             raise FetchError(f"{_netloc(url)}: body unreadable ({_reason(exc)})") from None
+        inflater.check_complete()
         return b"".join(chunks)
 
     def _text(self, body: bytes, response: requests.Response, source: Any) -> str | None:
@@ -211,6 +220,56 @@ class Fetcher:
                 return response.status_code, decode_html(body, None, "utf-8") if body else ""
             finally:
                 response.close()
+
+
+class _Inflater:
+    """A response body's Content-Encoding undone (identity, gzip or deflate — what requests asks
+    for), with the end of the compressed stream checked: a stream that stops early is an error."""
+
+    def __init__(self, coding: str, host: str) -> None:
+        self.coding, self.host = coding, host
+        self._z = zlib.decompressobj(_WBITS[coding]) if coding else None
+        self._fed = False  # some input was inflated
+        self._streams = 0  # compressed streams read to their end (gzip may have several members)
+        self._ended = False  # bytes after the last complete stream are ignored, as urllib3 and browsers do
+
+    @classmethod
+    def for_header(cls, header: str, host: str) -> _Inflater:
+        codings = [c for c in (part.strip().lower() for part in header.split(",")) if c and c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in _WBITS):
+            raise FetchError(f"{host}: unsupported Content-Encoding {header.strip()!r}")
+        return cls(codings[0] if codings else "", host)
+
+    def feed(self, data: bytes, max_length: int) -> bytes:
+        """Inflate the next raw bytes into at most `max_length` bytes (more is over the cap anyway)."""
+        if self._z is None:
+            return data
+        out = b""
+        while data and not self._ended and len(out) < max_length:
+            if self._z.eof:  # a stream ended and more bytes follow: another gzip member, or trailing junk
+                if self.coding == "deflate":
+                    self._ended = True
+                    break
+                self._z = zlib.decompressobj(_WBITS[self.coding])
+            try:
+                out += self._z.decompress(data, max_length - len(out))
+            except zlib.error:
+                if self._streams:
+                    self._ended = True
+                    break
+                if self.coding == "deflate" and not self._fed:  # raw deflate, without the zlib header
+                    self._z, self._fed = zlib.decompressobj(-zlib.MAX_WBITS), True
+                    continue
+                raise FetchError(f"{self.host}: invalid {self.coding} body") from None
+            self._fed = True
+            if self._z.eof:
+                self._streams += 1
+            data = self._z.unused_data if self._z.eof else b""  # else all consumed, or the output limit hit
+        return out
+
+    def check_complete(self) -> None:
+        if self._z is not None and self._fed and not (self._ended or self._z.eof):
+            raise FetchError(f"{self.host}: truncated {self.coding} body (the compressed stream stops early)")
 
 
 def _netloc(url: str) -> str:
