@@ -54,9 +54,6 @@ class PostgresServer:
         self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.base / "log"), "-w", "start")
         return self
 
-    def restart(self) -> None:
-        self._run("pg_ctl", "-D", str(self.base / "data"), "-m", "fast", "-w", "restart")
-
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.base / "data"), "-m", "immediate", "-w", "stop")
 
