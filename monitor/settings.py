@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     health: HealthConfig = Field(default_factory=HealthConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     log: LogConfig = Field(default_factory=LogConfig)
-    workers: int = 4  # polls at once (per-host limits still apply)
+    workers: int = 8  # polls at once; I/O-bound threads, so a few hanging sites cannot starve the rest
     shutdown_grace: Duration = timedelta(seconds=8)  # in-flight work may finish this long after SIGTERM
     config_path: Path | None = Field(default=None, exclude=True)
 
