@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from support.serving import running
+
 
 @dataclass
 class Answer:
@@ -119,9 +121,5 @@ class ScriptedServer(ThreadingHTTPServer):
 @contextmanager
 def scripted(routes: dict[str, Answer | list[Answer]], host: str = "127.0.0.1") -> Iterator[ScriptedServer]:
     server = ScriptedServer(routes, host)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()

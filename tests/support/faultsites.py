@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from support.badsite import Answer, ScriptedServer
+from support.serving import running
 
 DAY = (date.today() - timedelta(days=1)).isoformat()  # fresh: inside the default max_age, so it alerts
 
@@ -112,9 +112,5 @@ class QuietScriptedServer(ScriptedServer):
 @contextmanager
 def quiet_scripted(routes: dict[str, Answer | list[Answer]]) -> Iterator[ScriptedServer]:
     server = QuietScriptedServer(routes)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from support.serving import running
+
 WECOM_OK = b'{"errcode": 0, "errmsg": "ok"}'
 
 
@@ -113,9 +115,5 @@ def hook_server(scripts: dict[str, list[Reply] | Reply]) -> Iterator[HookServer]
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     hooks.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with running(server):
         yield hooks
-    finally:
-        server.shutdown()
-        server.server_close()

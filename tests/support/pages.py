@@ -7,11 +7,12 @@ served one after the other by a single server. A path with a query is looked up 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from support.serving import running
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -50,9 +51,5 @@ class PageServer(ThreadingHTTPServer):
 @contextmanager
 def serve_pages() -> Iterator[PageServer]:
     server = PageServer()
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from support.serving import running
+
 
 @dataclass
 class Recorder:
@@ -56,10 +58,5 @@ def recording_server(recorder: Recorder | None = None) -> Iterator[Recorder]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     recorder.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield recorder
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from support.serving import running
+
 
 @dataclass
 class Notice:
@@ -141,12 +143,8 @@ def serve(root: Path, hang_seconds: float = 30.0) -> Iterator[_StaticServer]:
     """Serve `root` on an ephemeral port; `server.hits` lists the paths requested."""
     root.mkdir(parents=True, exist_ok=True)
     server = _StaticServer(root, hang_seconds)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def base_url(server: _StaticServer) -> str:
