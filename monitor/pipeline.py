@@ -34,6 +34,10 @@ class PollContext:
     routes: Sequence[RouteConfig]
     settings: Settings
     metrics: Metrics | None = None
+    # List-page validators by URL: read from the database once, then kept here (written through),
+    # so a warm poll costs one request and one state update. Another process that refreshed them
+    # only costs this one a full 200 answer, never a missed change.
+    validators: dict[str, Validators] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,19 +94,22 @@ def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult
         if page_number == 0 and len(links) < source.min_links:
             result.outcome = PollOutcome(ok=False, broken=f"{len(links)} links, fewer than min_links {source.min_links}")
         all_stored = _store_new_articles(source, ctx, links, result)
-        if page_number == 0 and all_stored:
-            # Remember the list's validators only once every article behind it is stored, so a
-            # failed article is retried next time instead of hiding behind a 304.
+        # Remember the list's validators only once every article behind it is stored, so a
+        # failed article is retried next time instead of hiding behind a 304.
+        if page_number == 0 and all_stored and ctx.validators.get(url) != page.validators:
             with session_scope(ctx.engine) as session:
                 put_validators(session, url, page.validators.etag, page.validators.last_modified)
+            ctx.validators[url] = page.validators
 
 
 def _fetch_listing(source: Source, ctx: PollContext, url: str, conditional: bool) -> FetchResult:
     validators = None
     if conditional:
-        with session_scope(ctx.engine) as session:
-            etag, modified = get_validators(session, url)
-        validators = Validators(etag=etag, last_modified=modified)
+        validators = ctx.validators.get(url)
+        if validators is None:
+            with session_scope(ctx.engine) as session:
+                etag, modified = get_validators(session, url)
+            validators = ctx.validators[url] = Validators(etag=etag, last_modified=modified)
     listing = ctx.fetcher.get(url, validators=validators, source=source)
     if ctx.metrics is not None:
         ctx.metrics.fetch_seconds.observe(listing.elapsed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, update
 from sqlmodel import Session
 
 from monitor.models import Alert, SourceState, utcnow
@@ -38,6 +39,8 @@ def record_poll(session: Session, source_id: str, source_name: str, outcome: Pol
                 operator_tag: str, failures_before_alert: int, now: datetime | None = None) -> Alert | None:
     """Update SourceState; write an operator alert when the status the operator knows changes."""
     now = now or utcnow()
+    if outcome.ok and not outcome.broken and _still_healthy(session, source_id, outcome, now):
+        return None
     state = session.get(SourceState, source_id) or SourceState(source_id=source_id)
     state.polls += 1
     state.last_poll_at = now
@@ -55,6 +58,25 @@ def record_poll(session: Session, source_id: str, source_name: str, outcome: Pol
     if alert is not None or state.status == "ok":
         state.alerted_status = state.status
     return alert
+
+
+_TABLE = SourceState.__table__  # type: ignore[attr-defined]
+# Built once: the statement of the common case, executed through Core (no ORM unit of work).
+_GOOD_POLL = (
+    update(_TABLE)
+    .where(_TABLE.c.source_id == bindparam("sid"), _TABLE.c.status == "ok", _TABLE.c.alerted_status == "ok",
+           _TABLE.c.consecutive_failures == 0)
+    .values(polls=_TABLE.c.polls + 1, last_poll_at=bindparam("now"), last_success_at=bindparam("now"),
+            documents=_TABLE.c.documents + bindparam("docs"), last_error=None, blocked_reason=None))
+
+
+def _still_healthy(session: Session, source_id: str, outcome: PollOutcome, now: datetime) -> bool:
+    """The common case, a good poll of a source that was fine: one UPDATE, no load, no alert.
+
+    False when the row is missing or the source was not healthy, so the full path decides.
+    """
+    result = session.connection().execute(_GOOD_POLL, {"sid": source_id, "now": now, "docs": outcome.documents})
+    return result.rowcount == 1
 
 
 def _transition_alert(session: Session, state: SourceState, name: str, tag: str,
