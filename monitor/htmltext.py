@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import lxml.etree
 import lxml.html
+from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -55,12 +57,17 @@ def _xml_safe(text: str) -> str:
 
 def select(root: HtmlElement, selectors: str | None) -> list[HtmlElement]:
     """Elements matching a CSS selector list; an invalid selector matches nothing (logged by the caller)."""
-    if not selectors:
-        return []
+    compiled = _compiled(selectors) if selectors else None
+    return compiled(root) if compiled is not None else []
+
+
+@lru_cache(maxsize=512)
+def _compiled(selectors: str) -> CSSSelector | None:
+    """Selectors compiled once: translating CSS to XPath is most of the cost of a select."""
     try:
-        return root.cssselect(selectors)
+        return CSSSelector(selectors, translator="html")
     except Exception:  # cssselect raises several error types for bad syntax
-        return []
+        return None
 
 
 def first_match(root: HtmlElement, selectors: str | None, min_chars: int = 1) -> HtmlElement | None:
