@@ -164,8 +164,11 @@ def query_items(session: Session, q: ItemQuery) -> list[tuple[Item, Document]]:
     """Stored items with their documents, newest first."""
     stmt = select(Item, Document).join(Document, Item.document_id == Document.id)
     if q.labels:
-        labelled = select(ItemLabel.item_id).where(col(ItemLabel.label).in_(list(q.labels)))
-        stmt = stmt.where(col(Item.id).in_(labelled))
+        # A correlated EXISTS lets the planner walk items newest first (or by date range) and probe
+        # the (label, item_id) index, instead of collecting every item a common label ever had.
+        labelled = select(ItemLabel.item_id).where(col(ItemLabel.label).in_(list(q.labels)),
+                                                   ItemLabel.item_id == Item.id)
+        stmt = stmt.where(labelled.exists())
     if q.regions:
         stmt = stmt.where(col(Item.region).in_(list(q.regions)))
     if q.sources:
