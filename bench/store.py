@@ -130,6 +130,8 @@ def main() -> None:
         rng = random.Random(7)
         rate = timed_inserts(engine, args.sample_docs, rng)
         bulk_load(engine, args.sample_docs, args.items, rng)
+        with engine.begin() as conn:  # planner statistics, as autovacuum (PostgreSQL) or housekeeping (SQLite) keep them
+            conn.exec_driver_sql("ANALYZE")
         since = NOW - timedelta(days=1)
 
         def query() -> None:

@@ -1,4 +1,5 @@
-"""Retention: drop raw HTML after `raw_days`, and items (with their labels and alerts) after `item_days`."""
+"""Retention (raw HTML after `raw_days`, items with their labels and alerts after `item_days`), and
+SQLite's planner statistics kept fresh."""
 
 from __future__ import annotations
 
@@ -45,5 +46,10 @@ def housekeep(engine: Engine, retention: RetentionConfig, now: datetime | None =
                 session.exec(delete(Alert).where(col(Alert.item_id).in_(chunk)))  # type: ignore[call-overload]
                 session.exec(delete(Item).where(col(Item.id).in_(chunk)))  # type: ignore[call-overload]
             stats.items_deleted = len(doomed)
+    if engine.dialect.name == "sqlite":
+        # SQLite has no autovacuum/autoanalyze: refresh the planner's statistics so label and date
+        # queries keep their indexes as the tables grow (cheap: it only analyzes what changed).
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA optimize")
     log.info("housekeeping.done", raw_pages_dropped=stats.raw_pages_dropped, items_deleted=stats.items_deleted)
     return stats
