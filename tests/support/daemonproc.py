@@ -19,13 +19,10 @@ from typing import Any
 
 import yaml
 
+from support.serving import free_port
+
 EDU_MONITOR = [sys.executable, "-m", "monitor"]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

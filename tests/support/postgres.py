@@ -5,10 +5,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from support.serving import free_port
 
 
 def pg_bindir() -> Path | None:
@@ -19,11 +20,6 @@ def pg_bindir() -> Path | None:
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -71,4 +67,4 @@ def start_postgres(base: Path) -> PostgresServer:
     if bindir is None:
         raise RuntimeError("PostgreSQL server binaries are not installed (Debian package postgresql)")
     base.mkdir(parents=True, exist_ok=True)
-    return PostgresServer(bindir, base, _free_port()).start()
+    return PostgresServer(bindir, base, free_port()).start()

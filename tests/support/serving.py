@@ -1,7 +1,9 @@
-"""Run any socketserver-style server in a background thread for the length of a `with` block."""
+"""Test servers on 127.0.0.1: a free port, and any socketserver-style server run in a background thread
+for the length of a `with` block."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,3 +21,10 @@ def running(server: Server) -> Iterator[Server]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (for servers that must be told their port up front)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

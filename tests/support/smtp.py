@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
+
+from support.serving import free_port
 
 
 @dataclass
@@ -33,21 +34,25 @@ def parts(message: EmailMessage) -> dict[str, str]:
     return {p.get_content_type(): p.get_content() for p in message.walk() if p.get_content_maintype() == "text"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+
+MailboxT = TypeVar("MailboxT", bound="Mailbox")
 
 
 @contextmanager
-def smtp_server() -> Iterator[Mailbox]:
-    box = Mailbox(port=_free_port())
+def delivering(box: MailboxT) -> Iterator[MailboxT]:
+    """A real SMTP server (aiosmtpd) that hands every message to `box`, for the `with` block."""
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
     controller.start()
     try:
         yield box
     finally:
         controller.stop()
+
+
+@contextmanager
+def smtp_server() -> Iterator[Mailbox]:
+    with delivering(Mailbox(port=free_port())) as box:
+        yield box
 
 
 def mailto(box: Mailbox, to: str) -> str:

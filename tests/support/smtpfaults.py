@@ -9,10 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiosmtpd.controller import Controller
-
-from support.daemonproc import free_port
-from support.smtp import Mailbox
+from support.serving import free_port
+from support.smtp import Mailbox, delivering
 
 
 @dataclass
@@ -40,10 +38,5 @@ class FaultyMailbox(Mailbox):
 
 @contextmanager
 def faulty_smtp_server(data_delay: float = 0.0, refuse: frozenset[str] = frozenset()) -> Iterator[FaultyMailbox]:
-    box = FaultyMailbox(port=free_port(), data_delay=data_delay, refuse=refuse)
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
+    with delivering(FaultyMailbox(port=free_port(), data_delay=data_delay, refuse=refuse)) as box:
         yield box
-    finally:
-        controller.stop()
