@@ -6,6 +6,7 @@ scheduling, give in-flight work `shutdown_grace` to finish, and exit 0.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -19,6 +20,7 @@ from typing import Any
 import structlog
 from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -65,6 +67,7 @@ class Daemon:
         self.started_at = utcnow()
         self.in_flight = 0
         self.idle = threading.Condition()
+        self.stop_requested = False
         tz = self.rt.settings.timezone
         self.scheduler = BlockingScheduler(timezone=tz, executors={
             "default": ThreadPoolExecutor(max(1, self.rt.settings.workers)),
@@ -164,7 +167,13 @@ class Daemon:
             return
         log.info("shutdown.requested", signal=signal.Signals(signum).name)
         sdnotify.notify("STOPPING=1")
-        if self.scheduler.running:
+        self.stop_requested = True
+        # Not from the handler itself: it runs on the main thread, possibly inside the scheduler's
+        # job loop, and shutting down there empties the job store under the loop's feet.
+        threading.Thread(target=self._stop_scheduler, name="shutdown", daemon=True).start()
+
+    def _stop_scheduler(self) -> None:
+        with contextlib.suppress(SchedulerNotRunningError):  # a second signal, or one before start-up
             self.scheduler.shutdown(wait=False)
 
     def start_health(self) -> None:
@@ -187,7 +196,8 @@ class Daemon:
         self.start_health()
         self.scheduler.add_listener(lambda _e: sdnotify.notify("READY=1"), mask=EVENT_SCHEDULER_STARTED)
         log.info("daemon.started", sources=sum(s.enabled for s in self.rt.sources), pid=os.getpid())
-        self.scheduler.start()  # blocks until a signal shuts it down
+        if not self.stop_requested:  # a signal during start-up found no scheduler to stop
+            self.scheduler.start()  # blocks until a signal shuts it down
         return self.wait_for_in_flight()
 
     def wait_for_in_flight(self) -> int:
