@@ -70,10 +70,6 @@ def fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def not_implemented(what: str) -> NoReturn:
-    fail(f"{what}: not implemented yet", code=2)
-
-
 pass_app = click.make_pass_decorator(AppContext)
 
 
