@@ -167,12 +167,22 @@ def when(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
     return (value.astimezone(DISPLAY_TZ) if value.tzinfo else value).strftime(pattern)
 
 
+def display_title(item: AlertItem) -> str:
+    """The item's title; a 各地工作动态 entry is titled only by its province, so its first words
+    are added ("黑龙江：省教育厅印发…") — a bare province name tells a reader nothing."""
+    title = item.title or item.document_title
+    if item.title and item.title == item.region and item.text:
+        first = re.split(r"[。；;！!？?\n]", item.text.strip(), maxsplit=1)[0]
+        return f"{title}：{first[:40]}{'…' if len(first) > 40 else ''}"
+    return title
+
+
 def _item_view(item: AlertItem) -> dict[str, Any]:
     """Display fields derived once, so every format shows the same facts."""
     ordered = [label for label in LABELS if label in item.labels] + [x for x in item.labels if x not in LABELS]
     dates = " 至 ".join(d for d in (item.date, item.date_end) if d)
     return {
-        "item": item, "title": item.title or item.document_title, "labels": [label_name(x) for x in ordered],
+        "item": item, "title": display_title(item), "labels": [label_name(x) for x in ordered],
         "primary": ordered[0] if ordered else None, "region": item.region or "", "dates": dates,
         "figures": [str(f.get("text") or f.get("value") or "") for f in item.figures if f],
         "evidence": [(label_name(x), [oneline(c) for c in item.evidence.get(x, [])])

@@ -15,6 +15,7 @@ from monitor.render import (
     AlertItem,
     digest_groups,
     digest_html,
+    display_title,
     md_escape,
     render_digest,
     render_instant,
@@ -164,3 +165,14 @@ def test_safe_url_returns_only_http_links_that_cannot_close_a_link(text: str) ->
     for candidate in (text, "http://a.example/" + text, "javascript:" + text):
         url = safe_url(candidate)
         assert url is None or (re.match(r"https?://", url, re.I) and not set(url) & set("()[]<>\"' |\n\\`{}"))
+
+
+def test_a_provincial_entry_titled_only_by_its_province_gets_its_first_words() -> None:
+    entry = item(title="黑龙江", region="黑龙江",
+                 text="省教育厅印发《关于加强网络安全漏洞通报整改工作的通知》，明确各单位整改要求。其余略。")
+    assert display_title(entry) == "黑龙江：省教育厅印发《关于加强网络安全漏洞通报整改工作的通知》，明确各单位整改要求"
+    long = item(title="北京", region="北京", text="市教委" + "召开网络安全工作会议" * 6)
+    assert display_title(long).endswith("…") and len(display_title(long)) == len("北京：") + 40 + 1
+    message = render_instant([entry], "security-now", "markdown")
+    assert "黑龙江：省教育厅印发" in message.title and "黑龙江：省教育厅印发" in message.body
+    assert display_title(item()) == "教育App专项治理"  # an ordinary title is left alone
