@@ -12,10 +12,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 
-from support.serving import running
+from support.serving import QuietHandler, running
 
 
 @dataclass
@@ -48,12 +47,9 @@ class Request:
     line: str
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: ScriptedServer
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
     def do_GET(self) -> None:
         path = self.path if self.path.startswith("/") else "/" + self.path.split("/", 3)[-1]

@@ -11,10 +11,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
-from support.serving import running
+from support.serving import QuietHandler, running
 
 WECOM_OK = b'{"errcode": 0, "errmsg": "ok"}'
 
@@ -84,13 +84,9 @@ class HookServer:
 def hook_server(scripts: dict[str, list[Reply] | Reply]) -> Iterator[HookServer]:
     hooks = HookServer({path: list(s) if isinstance(s, list) else [s] for path, s in scripts.items()})
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode("utf-8", "replace")
+            body = self.posted_text()
             with hooks.lock:
                 reply = hooks.next_reply(self.path)
                 request = HookRequest(self.path, body, time.monotonic(), reply)

@@ -7,10 +7,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
-from support.serving import running
+from support.serving import QuietHandler, running
 
 
 @dataclass
@@ -40,13 +40,9 @@ class Recorder:
 def recording_server(recorder: Recorder | None = None) -> Iterator[Recorder]:
     recorder = recorder or Recorder()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode("utf-8", "replace")
+            body = self.posted_text()
             with recorder.lock:
                 recorder.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
             status = recorder.answer()

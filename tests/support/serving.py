@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
 from typing import Any, TypeVar
 
 Server = TypeVar("Server", bound=Any)
@@ -28,3 +29,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that does not print a line per request into the test output."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def posted_text(self) -> str:
+        """The request body (a webhook's JSON), decoded leniently."""
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length).decode("utf-8", "replace")
