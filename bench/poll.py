@@ -95,7 +95,19 @@ def database(spec: str | None, folder: Path):
     return spec, None
 
 
-def main() -> None:
+def report(cold: Cycle, warm: list[Cycle]) -> None:
+    """The summary lines: cold totals, then cold and median-warm rates."""
+    mid = sorted(warm, key=lambda c: c.wall)[len(warm) // 2]
+    print(f"cold: {sum(r.new_items for r in cold.results):,} items stored, "
+          f"{sum(r.alerts for r in cold.results):,} alerts queued; {dt.date.today()}, "
+          f"Python {sys.version.split()[0]}, {sites.revision()}")
+    print(f"cold {cold.sources:,} sources: {cold.sources / cold.wall:.1f} sources/s, "
+          f"{cold.articles / cold.wall:.1f} articles/s, {cold.cpu / cold.sources:.3f} s CPU/source | "
+          f"warm {mid.sources:,} sources (median of {len(warm)}): {mid.sources / mid.wall:.0f} sources/s, "
+          f"{mid.cpu / mid.sources * 1000:.1f} ms CPU/source | peak RSS {peak_rss_mb():.0f} MB")
+
+
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sources", type=int, default=1000, help="sources in the warm cycle")
     ap.add_argument("--cold-sources", type=int, default=None,
@@ -107,7 +119,11 @@ def main() -> None:
                          "'postgresql' starts a throwaway PostgreSQL server")
     ap.add_argument("--warm-runs", type=int, default=3, help="warm cycles, one after the other")
     ap.add_argument("--log-level", default="INFO", help="structlog level; logs go to a file in the temp folder")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     cold_n = min(args.sources, args.cold_sources or args.sources)
     folder = Path(tempfile.mkdtemp(prefix="edu-monitor-poll-bench-"))
     url, pg = database(args.database_url, folder)
@@ -136,14 +152,7 @@ def main() -> None:
             finally:
                 fetcher.close()
         engine.dispose()
-        mid = sorted(warm, key=lambda c: c.wall)[len(warm) // 2]
-        print(f"cold: {sum(r.new_items for r in cold.results):,} items stored, "
-              f"{sum(r.alerts for r in cold.results):,} alerts queued; {dt.date.today()}, "
-              f"Python {sys.version.split()[0]}, {sites.revision()}")
-        print(f"cold {cold.sources:,} sources: {cold.sources / cold.wall:.1f} sources/s, "
-              f"{cold.articles / cold.wall:.1f} articles/s, {cold.cpu / cold.sources:.3f} s CPU/source | "
-              f"warm {mid.sources:,} sources (median of {len(warm)}): {mid.sources / mid.wall:.0f} sources/s, "
-              f"{mid.cpu / mid.sources * 1000:.1f} ms CPU/source | peak RSS {peak_rss_mb():.0f} MB")
+        report(cold, warm)
     finally:
         log_file.close()
         if pg is not None:
