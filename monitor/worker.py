@@ -3,8 +3,8 @@
 A periodic tick (deferred once per tick across all workers) queues every source that is due, the
 delivery pass and due digests. A queueing lock per source means a source is never waiting in the
 queue twice; a lock per source means it never runs on two workers at once. Jobs of a worker that
-died (no heartbeat) are put back by the next tick. Alerts stay exactly-once through the same ledger
-as the single-machine daemon.
+died (no heartbeat) are dropped by the next tick, which queues the same work afresh because the
+source is still due. Alerts stay exactly-once through the same ledger as the single-machine daemon.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import procrastinate
 import structlog
 from apscheduler.triggers.cron import CronTrigger
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
@@ -106,10 +107,8 @@ class Worker:
             send_digest(self.engine, self.rt.channels, chosen, self.rt.delivery, self.rt.source_names, echo=log.info)
 
     async def tick(self, timestamp: int) -> None:
-        """Put back stalled jobs, then queue what is due. Runs on one worker per tick."""
-        for job in await self.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
-            await self.app.job_manager.retry_job(job)
-            log.warning("worker.stalled_job_retried", job=job.id, task=job.task_name)
+        """Drop stalled jobs, then queue what is due. Runs on one worker per tick."""
+        await self._drop_stalled()
         now = utcnow()
         sources = await asyncio.to_thread(due_sources, self.engine, self.rt.sources, now)
         for source_id in sources:
@@ -118,6 +117,22 @@ class Worker:
         routes = await asyncio.to_thread(due_digests, self.engine, self.rt.routes, self.rt.settings.timezone, now)
         for route in routes:
             await self._defer("digest", f"digest:{route}", route=route)
+
+    async def _drop_stalled(self) -> None:
+        """End the jobs of workers that stopped sending heartbeats.
+
+        Retrying such a job would collide with the fresh job a tick has meanwhile queued for the same
+        source (a queueing lock admits one waiting job), and it is not needed: the dead worker never
+        recorded the poll, so the source stays due and `due_sources` queues it again.
+        """
+        manager = self.app.job_manager
+        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
+            try:
+                await manager.finish_job(job, status=Status.FAILED, delete_job=True)
+            except Exception as exc:  # another tick ended it first; the rest still get their turn
+                log.warning("worker.stalled_job_drop_failed", job=job.id, task=job.task_name, error=str(exc))
+            else:
+                log.warning("worker.stalled_job_dropped", job=job.id, task=job.task_name, lock=job.lock)
 
     async def _defer(self, task: str, lock: str, **kwargs: Any) -> None:
         with contextlib.suppress(AlreadyEnqueued):  # one is waiting already: the queueing lock at work
