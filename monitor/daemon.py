@@ -64,6 +64,7 @@ class Daemon:
         self.rt = load()
         self.metrics = Metrics(engine)
         self.fetcher = Fetcher(self.rt.settings.http)
+        self.validators: dict[str, Any] = {}  # list validators by URL, kept across polls and reloads
         self.started_at = utcnow()
         self.in_flight = 0
         self.idle = threading.Condition()
@@ -93,7 +94,7 @@ class Daemon:
 
     def poll_context(self) -> PollContext:
         return PollContext(engine=self.engine, fetcher=self.fetcher, routes=self.rt.routes,
-                           settings=self.rt.settings, metrics=self.metrics)
+                           settings=self.rt.settings, metrics=self.metrics, validators=self.validators)
 
     def poll_job(self, source_id: str) -> None:
         source = next((s for s in self.rt.sources if s.id == source_id), None)

@@ -39,6 +39,17 @@ class PollContext:
     # only costs this one a full 200 answer, never a missed change.
     validators: dict[str, Validators] = field(default_factory=dict)
 
+    def load_validators(self, urls: Sequence[str]) -> None:
+        """Read the validators of the URLs not cached yet, in one query rather than one per poll."""
+        missing = [url for url in dict.fromkeys(urls) if url not in self.validators]
+        if not missing:
+            return
+        with session_scope(self.engine) as session:
+            found = get_validators(session, missing)
+        for url in missing:
+            etag, modified = found.get(url, (None, None))
+            self.validators[url] = Validators(etag=etag, last_modified=modified)
+
 
 @dataclass
 class PollResult:
@@ -105,11 +116,8 @@ def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult
 def _fetch_listing(source: Source, ctx: PollContext, url: str, conditional: bool) -> FetchResult:
     validators = None
     if conditional:
-        validators = ctx.validators.get(url)
-        if validators is None:
-            with session_scope(ctx.engine) as session:
-                etag, modified = get_validators(session, url)
-            validators = ctx.validators[url] = Validators(etag=etag, last_modified=modified)
+        ctx.load_validators([url])
+        validators = ctx.validators[url]
     listing = ctx.fetcher.get(url, validators=validators, source=source)
     if ctx.metrics is not None:
         ctx.metrics.fetch_seconds.observe(listing.elapsed)
@@ -194,5 +202,6 @@ def poll_many(sources: Sequence[Source], ctx: PollContext, pages: int = 1) -> li
     """Poll several sources at once in a bounded pool; the fetcher keeps per-host limits."""
     if len(sources) <= 1:
         return [poll(source, ctx, pages) for source in sources]
+    ctx.load_validators([source.url for source in sources])
     with ThreadPoolExecutor(max_workers=max(1, ctx.settings.workers), thread_name_prefix="poll") as pool:
         return list(pool.map(lambda source: poll(source, ctx, pages), sources))

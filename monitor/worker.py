@@ -67,6 +67,7 @@ class Worker:
         self.rt = load()
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(database_url)))
         self._fetcher: Any = None
+        self.validators: dict[str, Any] = {}  # list validators by URL, kept across this worker's polls
         self._register()
 
     @property
@@ -90,7 +91,7 @@ class Worker:
         source = next((s for s in self.rt.sources if s.id == source_id), None)
         if source is not None:
             poll(source, PollContext(engine=self.engine, fetcher=self.fetcher, routes=self.rt.routes,
-                                     settings=self.rt.settings))
+                                     settings=self.rt.settings, validators=self.validators))
 
     def deliver(self) -> None:
         from monitor.deliver import deliver_pending

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from monitor.catalog import Source
@@ -61,6 +62,26 @@ def test_second_poll_stores_nothing_and_one_new_entry_one_document(tmp_path: Pat
     assert again.not_modified  # the list answered 304: nothing was parsed
     assert len(documents(ctx)) == 4
     assert state(ctx, src.id).status == "ok" and state(ctx, src.id).documents == 4
+
+
+def test_a_fresh_process_reads_all_list_validators_at_once_and_polls_conditionally(
+        tmp_path: Path, ctx: PollContext) -> None:
+    sites = [Site(f"col{n}", f"第{n}教育厅", notices(2)) for n in range(3)]
+    with serve(tmp_path / "www") as server:
+        for site in sites:
+            site.write(tmp_path / "www")
+        sources = [source_for(site, base_url(server)) for site in sites]
+        poll_many(sources, ctx)
+        restarted = PollContext(engine=ctx.engine, fetcher=ctx.fetcher, routes=[], settings=ctx.settings)
+        statements: list[str] = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731  (conn, cursor, statement, ...)
+        event.listen(ctx.engine, "before_cursor_execute", listen)
+        try:
+            again = poll_many(sources, restarted)
+        finally:
+            event.remove(ctx.engine, "before_cursor_execute", listen)
+    assert all(result.not_modified for result in again), "the stored validators were sent: every list answered 304"
+    assert sum("FROM httpcache" in sql for sql in statements) == 1, "one query for every list's validators"
 
 
 def test_a_blocked_site_stores_nothing_and_is_recorded_as_blocked(ctx: PollContext) -> None:
