@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from monitor import __version__
-from monitor.settings import ConfigError, Settings, config_is_world_readable, load_settings
+from monitor.settings import ConfigError, Settings, literal_secrets_readable_by_others, load_settings
 
 
 @dataclass
@@ -88,9 +88,11 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str | None) -> 
     except ConfigError as exc:
         fail(f"configuration error:\n{exc}")
     configure_logging(log_level or settings.log.level, settings.log.json_lines)
-    if settings.config_path and settings.config_path.exists() and config_is_world_readable(settings.config_path):
-        get_logger().warning("config.world_readable", path=str(settings.config_path),
-                             hint="chmod 600: the config may hold channel secrets")
+    path = settings.config_path
+    exposed = literal_secrets_readable_by_others(path) if path and path.exists() else []
+    if exposed:
+        get_logger().warning("config.secrets_readable_by_others", path=str(settings.config_path), lines=exposed,
+                             hint="move them into ${VAR} references (a root-only environment file) or chmod 600")
     ctx.obj = AppContext(settings)
 
 

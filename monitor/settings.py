@@ -43,6 +43,16 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+def url_lines(value: Any) -> Any:
+    """A channel given as one string (e.g. `ops_file: /etc/edu-monitor/ops.urls`): one URL per line."""
+    if isinstance(value, str):
+        return [line.strip() for line in value.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return value
+
+
+ChannelUrls = Annotated[list[str], BeforeValidator(url_lines)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -117,7 +127,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///edu-monitor.db"
     timezone: str = "Asia/Shanghai"
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
-    channels: dict[str, list[str]] = Field(default_factory=dict)
+    channels: dict[str, ChannelUrls] = Field(default_factory=dict)
     apprise_config: Path | None = None
     routes: list[RouteConfig] | None = None  # None: the defaults shipped in alerts/routes.yml
     max_age: Duration = timedelta(days=7)
@@ -196,9 +206,20 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read secret file: {exc}") from exc
 
 
-def config_is_world_readable(path: Path) -> bool:
-    """A config that holds secrets should not be readable by other users."""
-    return bool(path.stat().st_mode & stat.S_IROTH)
+def literal_secrets_readable_by_others(path: Path) -> list[int]:
+    """Line numbers of secrets written into a config that other users can read.
+
+    A deployed config is world-readable on purpose (the service's dynamic user reads it, and
+    reload re-reads it), so its secrets belong in ${VAR} references filled from a root-only
+    environment file; a line that still looks secret after skipping those is worth a warning.
+    """
+    from monitor.log import redact_text
+
+    if not path.stat().st_mode & stat.S_IROTH:
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [n for n, line in enumerate(lines, 1)
+            if not line.lstrip().startswith("#") and "${" not in line and redact_text(line) != line]
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

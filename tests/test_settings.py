@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.settings import ConfigError, load_settings, parse_duration
+from monitor.settings import ConfigError, literal_secrets_readable_by_others, load_settings, parse_duration
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -68,6 +68,23 @@ def test_secrets_come_from_environment_and_files(tmp_path: Path, monkeypatch: py
     settings = load_settings(path)
     assert settings.channels["ops"] == ["wecombot://abc123"]
     assert settings.database_url == "file-secret"
+
+
+def test_a_channel_can_come_from_a_file_of_urls(tmp_path: Path) -> None:
+    (tmp_path / "ops.urls").write_text("# the on-call bots\nwecombot://k1\n\ndingtalk://t2\n", encoding="utf-8")
+    path = write(tmp_path, f"channels:\n  ops_file: {tmp_path / 'ops.urls'}\n  digest: [mailto://a@b.c]\n")
+    settings = load_settings(path)
+    assert settings.channels == {"ops": ["wecombot://k1", "dingtalk://t2"], "digest": ["mailto://a@b.c"]}
+
+
+def test_only_literal_secrets_in_a_world_readable_config_are_flagged(tmp_path: Path) -> None:
+    path = write(tmp_path, "# ops: [wecombot://commented-out-token]\n"
+                           'channels:\n  ops: ["wecombot://${WECOM_KEY}"]\n'
+                           '  digest: ["mailtos://bot:hunter2@smtp.example.com?to=t@example.com"]\n')
+    path.chmod(0o644)
+    assert literal_secrets_readable_by_others(path) == [4]
+    path.chmod(0o600)
+    assert literal_secrets_readable_by_others(path) == []
 
 
 def test_missing_environment_secret_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
