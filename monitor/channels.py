@@ -9,7 +9,7 @@ URLs are identified by a short hash and shown redacted: a URL's secret never lea
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,10 +42,15 @@ def scheme_of(url: str) -> str:
 
 @dataclass
 class SendReport:
-    """Which URLs accepted a message, and why the others did not."""
+    """Which URLs accepted a message, and why the others did not.
+
+    `parts` holds the accepted parts (`URLID#N`) of a message a provider split up, so a retry of a
+    URL that failed half-way resumes after them.
+    """
 
     delivered: set[str] = field(default_factory=set)
     errors: dict[str, str] = field(default_factory=dict)
+    parts: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -96,7 +101,9 @@ class Channels:
             uid = url_id(url)
             if uid in skip:  # accepted this message in an earlier attempt
                 continue
-            error = send_url(url, render, more)
+            sent_parts = {int(done.rpartition("#")[2]) for done in skip if done.startswith(f"{uid}#")}
+            error = send_url(url, render, more, skip_parts=sent_parts,
+                             accepted=lambda n, uid=uid: report.parts.add(f"{uid}#{n}"))
             if error is None:
                 report.delivered.add(uid)
             else:
@@ -105,11 +112,12 @@ class Channels:
         return report
 
 
-def send_url(url: str, render: Renderer, more: str | None = None) -> str | None:
+def send_url(url: str, render: Renderer, more: str | None = None, *, skip_parts: Container[int] = (),
+             accepted: Callable[[int], None] | None = None) -> str | None:
     """Send one rendered message to one URL: None when accepted, else a redacted reason."""
     try:
         if scheme_of(url) in providers.SCHEMES:
-            providers.send(url, render("markdown"), more_url=more)
+            providers.send(url, render("markdown"), more_url=more, skip_parts=skip_parts, accepted=accepted)
             return None
         return _send_apprise(url, render)
     except providers.ProviderError as exc:

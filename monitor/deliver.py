@@ -63,8 +63,12 @@ def release_abandoned(session: Session, config: DeliveryConfig, now: datetime) -
 
 
 def claim(engine: Engine, modes: Sequence[str], now: datetime, *, route: str | None = None,
-          tag: str | None = None, limit: int = BATCH) -> list[Alert]:
-    """Atomically take up to `limit` due rows; a row is only ever returned to one claimant."""
+          tag: str | None = None, limit: int = BATCH, retries_only: bool = False) -> list[Alert]:
+    """Atomically take up to `limit` due rows; a row is only ever returned to one claimant.
+
+    `retries_only` takes just the rows an earlier send failed on (a digest's retry, which must not
+    pull in the items that have since been waiting for the next scheduled digest).
+    """
     token = uuid.uuid4().hex
     with session_scope(engine) as session:
         due = select(Alert.id).where(col(Alert.status) == "pending", col(Alert.mode).in_(list(modes)),
@@ -73,6 +77,8 @@ def claim(engine: Engine, modes: Sequence[str], now: datetime, *, route: str | N
             due = due.where(Alert.route == route)
         if tag:
             due = due.where(Alert.channel_tag == tag)
+        if retries_only:
+            due = due.where(col(Alert.attempts) > 0)
         ids = list(session.exec(due.order_by(col(Alert.id)).limit(limit)).all())
         for start in range(0, len(ids), 500):  # bounded IN lists (SQLite caps bound parameters)
             chunk = ids[start:start + 500]
@@ -119,7 +125,7 @@ def finish(engine: Engine, alerts: Sequence[Alert], report: SendReport, config: 
 
 def _mark(engine: Engine, alerts: Sequence[Alert], report: SendReport, config: DeliveryConfig,
           now: datetime) -> str:
-    delivered = sorted(receipts(alerts) | report.delivered)
+    delivered = sorted(receipts(alerts) | report.delivered | report.parts)
     receipt = json.dumps({"delivered": delivered, "errors": report.errors}, ensure_ascii=False)
     ids = [a.id for a in alerts]
     with session_scope(engine) as session:

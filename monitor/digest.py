@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from monitor.channels import Channels, SendReport
 from monitor.db import session_scope
-from monitor.deliver import alert_item, claim, finish, load_alert_items, receipts
+from monitor.deliver import alert_item, claim, finish, load_alert_items, operator_failure_notice, receipts
 from monitor.models import Alert, DigestRun, Document, Item, utcnow
 from monitor.render import AlertItem, digest_html
 from monitor.route import matches
@@ -58,26 +58,49 @@ def pending_items(engine: Engine, route: RouteConfig, source_names: Mapping[str,
 
 def send_digest(engine: Engine, channels: Channels, route: RouteConfig, config: DeliveryConfig,
                 source_names: Mapping[str, str], now: datetime | None = None,
-                echo: Callable[[str], None] = print) -> list[DigestOutcome]:
-    """Claim this route's pending digest rows per tag, send one digest per tag, mark them."""
+                echo: Callable[[str], None] = print, *, tags: Sequence[str] | None = None,
+                retries_only: bool = False) -> list[DigestOutcome]:
+    """Claim this route's pending digest rows per tag, send one digest per tag, mark them.
+
+    Rows that already reached some of the tag's URLs (an earlier, partly failed send) go out in
+    a digest of their own that skips those URLs, so new items still reach every URL.
+    """
     now = now or utcnow()
     outcomes = []
-    for tag in route.notify:
-        rows = claim(engine, ("digest",), now, route=route.name, tag=tag, limit=100_000)
+    for tag in tags if tags is not None else route.notify:
+        rows = claim(engine, ("digest",), now, route=route.name, tag=tag, limit=100_000, retries_only=retries_only)
         if not rows:
             outcomes.append(DigestOutcome(route.name, tag, 0, "empty"))
             continue
         start = last_digest_at(engine, route.name) or now - timedelta(days=1)
-        items = load_alert_items(engine, [a.item_id for a in rows], source_names)
-        report, where = _send(channels, tag, items, route, (start, now), receipts(rows), config, echo)
-        status = finish(engine, rows, report, config, now)
-        if status == "sent":
-            with session_scope(engine) as session:
-                session.add(DigestRun(route=route.name, channel_tag=tag, items=len(items), sent_at=now))
-        log.info("digest.done", route=route.name, tag=tag, items=len(items), status=status,
-                 errors=list(report.errors.values()) or None)
-        outcomes.append(DigestOutcome(route.name, tag, len(items), status, where))
+        for done, batch in _by_receipts(rows):
+            outcomes.append(_send_batch(engine, channels, route, tag, batch, done, (start, now), config,
+                                        source_names, echo))
     return outcomes
+
+
+def _by_receipts(rows: Sequence[Alert]) -> list[tuple[set[str], list[Alert]]]:
+    groups: dict[frozenset[str], list[Alert]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(receipts([row])), []).append(row)
+    return [(set(done), batch) for done, batch in groups.items()]
+
+
+def _send_batch(engine: Engine, channels: Channels, route: RouteConfig, tag: str, rows: list[Alert],
+                done: set[str], window: tuple[datetime, datetime], config: DeliveryConfig,
+                source_names: Mapping[str, str], echo: Callable[[str], None]) -> DigestOutcome:
+    now = window[1]
+    items = load_alert_items(engine, [a.item_id for a in rows], source_names)
+    report, where = _send(channels, tag, items, route, window, done, config, echo)
+    status = finish(engine, rows, report, config, now)
+    if status == "sent":
+        with session_scope(engine) as session:
+            session.add(DigestRun(route=route.name, channel_tag=tag, items=len(items), sent_at=now))
+    errors = "; ".join(report.errors.values())
+    log.info("digest.done", route=route.name, tag=tag, items=len(items), status=status, errors=errors or None)
+    if status == "failed":
+        operator_failure_notice(engine, rows, errors, config, now)
+    return DigestOutcome(route.name, tag, len(items), status, where)
 
 
 def _send(channels: Channels, tag: str, items: Sequence[AlertItem], route: RouteConfig,
@@ -100,13 +123,20 @@ def write_digest_file(folder: Path, items: Sequence[AlertItem], route: str, star
 
 def retry_due_digests(engine: Engine, channels: Channels, routes: Sequence[RouteConfig], config: DeliveryConfig,
                       source_names: Mapping[str, str], now: datetime | None = None) -> list[DigestOutcome]:
-    """A digest that failed is retried by the delivery loop when its backoff is over, not tomorrow."""
+    """A digest that failed is retried by the delivery loop when its backoff is over, not tomorrow.
+
+    Only the failed rows of the failed tag go out: the route's other tags, and items that arrived
+    since, wait for the next scheduled digest.
+    """
     now = now or utcnow()
     outcomes: list[DigestOutcome] = []
     with session_scope(engine) as session:
-        due = set(session.exec(select(Alert.route).where(Alert.mode == "digest", Alert.status == "pending",
-                                                         Alert.attempts > 0, Alert.next_attempt_at <= now)).all())
+        due = set(session.exec(select(Alert.route, Alert.channel_tag).where(
+            Alert.mode == "digest", Alert.status == "pending", col(Alert.attempts) > 0,
+            Alert.next_attempt_at <= now)).all())
     for route in routes:
-        if route.name in due:
-            outcomes += send_digest(engine, channels, route, config, source_names, now, echo=log.info)
+        tags = [tag for tag in route.notify if (route.name, tag) in due]
+        if tags:
+            outcomes += send_digest(engine, channels, route, config, source_names, now, echo=log.info,
+                                    tags=tags, retries_only=True)
     return outcomes

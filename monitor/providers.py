@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -45,16 +46,24 @@ class ProviderError(Exception):
     """The provider refused or could not be reached; the text is already redacted."""
 
 
-def send(url: str, message: Message, more_url: str | None = None) -> None:
-    """Post a Markdown message; raise ProviderError unless every part was accepted."""
+def send(url: str, message: Message, more_url: str | None = None, *, skip_parts: Container[int] = (),
+         accepted: Callable[[int], None] | None = None) -> None:
+    """Post a Markdown message; raise ProviderError unless every part was accepted.
+
+    A message split into parts reports each accepted part (`accepted(n)`), and a retry passes
+    them back as `skip_parts`: part 1 of a digest is not posted again because part 3 failed.
+    """
     scheme = url.partition("://")[0].lower()
     provider = PROVIDERS[scheme]
     endpoint, params, secret = _endpoint(scheme, url, provider)
     title = md_escape(message.title)
-    for part in fit(message.body, f"### {title}\n", provider.limit, more_url):
+    for number, part in enumerate(fit(message.body, f"### {title}\n", provider.limit, more_url), 1):
+        if number in skip_parts:
+            continue
         content = _line_breaks(part) if provider.blank_lines else part
-        payload = _payload(scheme, title, content)
-        _post(endpoint, {**params, **_signature(secret)}, payload)
+        _post(endpoint, {**params, **_signature(secret)}, _payload(scheme, title, content))
+        if accepted is not None:
+            accepted(number)
 
 
 def _endpoint(scheme: str, url: str, provider: Provider) -> tuple[str, dict[str, str], str | None]:

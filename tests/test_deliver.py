@@ -11,7 +11,7 @@ from sqlmodel import select
 from monitor.channels import Channels
 from monitor.db import make_engine, session_scope
 from monitor.deliver import deliver_pending
-from monitor.digest import pending_items, send_digest
+from monitor.digest import pending_items, retry_due_digests, send_digest
 from monitor.models import Alert, DigestRun
 from monitor.settings import DeliveryConfig, RouteConfig
 from support.items import NOW, app_item, store_document
@@ -131,3 +131,58 @@ def test_digest_is_sent_once_with_its_items_and_the_next_one_starts_after_it(eng
     assert "教育App专项治理" in text and "教育App备案" in text and "1209家" in text
     with session_scope(engine) as session:
         assert session.exec(select(DigestRun)).one().items == 2
+
+
+TWO_TAGS = RouteConfig(name="daily", labelled_only=True, notify=["digest", "leaders"], mode="digest")
+
+
+def test_a_failed_digest_is_retried_alone_and_new_items_still_reach_every_url(engine) -> None:
+    """URL b refuses the digest once: its retry carries only the old items, to b only, to no other tag;
+    the next scheduled digest carries the new item to both URLs."""
+    store_document(engine, "http://a/1.html", [app_item(1)], [TWO_TAGS])
+    with recording_server() as a, recording_server(Recorder(statuses=[503, 200])) as b, \
+            recording_server() as lead:
+        channels = Channels({"digest": [f"json://{a.base}/a", f"json://{b.base}/b"],
+                             "leaders": [f"json://{lead.base}/lead"]})
+        first = send_digest(engine, channels, TWO_TAGS, config(), NAMES, now=NOW)
+        store_document(engine, "http://a/2.html", [app_item(2, "教育App备案")], [TWO_TAGS], title="第二份通知")
+        retried = retry_due_digests(engine, channels, [TWO_TAGS], config(), NAMES, now=NOW + timedelta(minutes=1))
+        nxt = send_digest(engine, channels, TWO_TAGS, config(), NAMES, now=NOW + timedelta(days=1))
+    assert [(o.tag, o.status) for o in first] == [("digest", "retry"), ("leaders", "sent")]
+    assert [(o.tag, o.status, o.items) for o in retried] == [("digest", "sent", 1)]
+    assert [(o.tag, o.status, o.items) for o in nxt] == [("digest", "sent", 1), ("leaders", "sent", 1)]
+    texts = {name: [body.get("title", "") + body.get("message", "") for body in hook.json_bodies()]
+             for name, hook in (("a", a), ("b", b), ("lead", lead))}
+    assert len(texts["a"]) == 2 and len(texts["b"]) == 3 and len(texts["lead"]) == 2
+    assert "教育App备案" not in texts["b"][1], "the retry carried only the items of the failed digest"
+    assert all("教育App备案" in sent[-1] for sent in texts.values()), "the new item reached every URL"
+
+
+def test_a_digest_given_up_on_tells_the_operator_once(engine) -> None:
+    store_document(engine, "http://a/1.html", [app_item(1)], [DIGEST])
+    printed: list[str] = []
+    with recording_server(Recorder(statuses=[500])) as hook:
+        channels = Channels({"digest": [f"json://{hook.base}/d"]})
+        send_digest(engine, channels, DIGEST, config(), NAMES, now=NOW)
+        for minute in range(1, 30):
+            retry_due_digests(engine, channels, [DIGEST], config(), NAMES, now=NOW + timedelta(minutes=minute))
+        deliver_pending(engine, channels, config(operator_tag="admins"), NAMES, now=NOW + timedelta(hours=1),
+                        echo=printed.append)
+    assert len(hook.requests) == 3  # max_attempts
+    assert statuses(engine) == ["failed", "sent"]
+    assert sum("告警发送失败" in p for p in printed) == 1
+
+
+def test_a_split_digest_retried_after_a_failed_part_resumes_after_the_parts_accepted(engine) -> None:
+    """WeCom takes a long digest in parts; part 3 fails once. The retry posts part 3 on, never 1 and 2 again."""
+    items = [app_item(n, f"教育App专项治理第{n}项") for n in range(1, 151)]
+    store_document(engine, "http://a/1.html", items, [DIGEST])
+    with recording_server(Recorder(statuses=[200, 200, 500, 200])) as hook:
+        channels = Channels({"digest": [f"wecombot://k3y?base=http://{hook.base}/send"]})
+        first = send_digest(engine, channels, DIGEST, config(), NAMES, now=NOW)
+        retried = retry_due_digests(engine, channels, [DIGEST], config(), NAMES, now=NOW + timedelta(minutes=1))
+    contents = [body["markdown"]["content"] for body in hook.json_bodies()]
+    assert [o.status for o in first] == ["retry"] and [o.status for o in retried] == ["sent"]
+    assert len(contents) >= 4, "a digest of 150 items is several WeCom messages"
+    assert contents[3] == contents[2], "the retry began with the part that failed"
+    assert len(set(contents)) == len(contents) - 1, "no accepted part was posted twice"
