@@ -112,8 +112,10 @@ class Source(_Strict):
 
     @classmethod
     def adhoc(cls, url: str) -> Source:
-        """A stand-in for a page read outside the catalog (`parse URL`): automatic extraction only."""
-        return cls.model_validate({"id": "adhoc", "name": url, "region": "全国", "url": url, "preset": "trs"})
+        """A stand-in for a page read outside the catalog (`parse URL` or a saved page): automatic
+        extraction only. A file:// page gets a placeholder site, since a source is always http(s)."""
+        site = url if urlsplit(url).scheme in {"http", "https"} else "http://saved-page.invalid/"
+        return cls.model_validate({"id": "adhoc", "name": url, "region": "全国", "url": site, "preset": "trs"})
 
 
 def _site(url: str) -> tuple[str, int | None]:

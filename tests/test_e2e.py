@@ -113,6 +113,20 @@ def test_parse_prints_the_design_json_for_a_fetched_article(world) -> None:
     assert data["items"] and "app_governance" in data["items"][0]["labels"]
 
 
+def test_parse_reads_a_saved_gb18030_page_and_a_gb18030_text_file(world) -> None:
+    province = world["province"]
+    saved = world["tmp"] / "saved.html"
+    saved.write_bytes((world["tmp"] / "www" / "gbk" / province.article_path(APP_NOTICE)).read_bytes())
+    page = json.loads(run("parse", "--json", str(saved)))
+    assert page["items"] and "app_governance" in page["items"][0]["labels"]
+    text = world["tmp"] / "notice.txt"
+    text.write_bytes("关于开展教育App备案核查工作的通知\n各市教育局：请核查教育App备案情况，共发现12款未备案App。\n"
+                     .encode("gb18030"))
+    data = json.loads(run("parse", "--json", str(text)))
+    assert "备案" in data["title"] + "".join(i["text"] for i in data["items"])
+    assert any("app_governance" in i["labels"] for i in data["items"])
+
+
 def test_sources_check_shows_links_and_the_first_article_and_stores_nothing(world) -> None:
     out = run("sources", "check", "test-gbk")
     assert "test-gbk: 1 link(s)" in out

@@ -71,10 +71,10 @@ def _read_document(app: AppContext, file_or_url: str) -> tuple[str, str | None, 
             data = path.read_bytes()
         except OSError as exc:
             fail(f"{path}: {exc.strerror}")
-        if path.suffix.lower() not in {".html", ".htm", ".shtml"}:
-            return data.decode("utf-8", errors="replace"), None, None
-        from monitor.charset import decode_html
+        from monitor.charset import decode_html  # saved pages and text files come in GB18030 too
 
+        if path.suffix.lower() not in {".html", ".htm", ".shtml"}:
+            return decode_html(data), None, None
         html, url = decode_html(data), path.resolve().as_uri()
     from monitor import extract
     from monitor.catalog import Source
