@@ -96,7 +96,8 @@ def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
 def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult) -> None:
     urls = listing.page_urls(source, pages) if pages > 1 else [source.url]
     for page_number, url in enumerate(urls):
-        page = _fetch_listing(source, ctx, url, conditional=page_number == 0)
+        # A backfill (pages > 1) asks unconditionally: a 304 on page 1 says nothing about page 2.
+        page = _fetch_listing(source, ctx, url, conditional=page_number == 0 and pages == 1)
         if page.not_modified:
             result.not_modified = True
             return
@@ -150,6 +151,9 @@ def _store_article(source: Source, ctx: PollContext, link: listing.Link, result:
     page = ctx.fetcher.get(link.url, source=source)
     if page.blocked:
         raise SourceBlocked(page.blocked)
+    if not source.owns(page.url):  # redirected off the site: a copy elsewhere is not this source's
+        log.warning("article.offsite", url=link.url, landed=page.url)
+        return
     article = extract.extract_article(page.text or "", page.url, source, link)
     published = article.published_at or _list_date(link, ctx.settings)
     parsed = understand(article.text, title=article.title or link.title, region=source.region,

@@ -131,6 +131,35 @@ def test_articles_on_other_hosts_are_ignored(ctx: PollContext) -> None:
     assert mirror.requests == []
 
 
+def test_a_backfill_reads_later_pages_even_when_the_first_answers_304(tmp_path: Path, ctx: PollContext) -> None:
+    site = Site("col", "省教育厅", notices(2))
+    older = Site("col", "省教育厅", notices(1, start=7))  # what page 2 of the column lists
+    with serve(tmp_path / "www") as server:
+        older.write(tmp_path / "www")
+        (tmp_path / "www" / "col" / "index.html").rename(tmp_path / "www" / "col" / "index_1.html")
+        site.write(tmp_path / "www")
+        src = source_for(site, base_url(server))
+        first = poll(src, ctx)
+        unchanged = poll(src, ctx)
+        backfill = poll(src, ctx, pages=2)
+    assert (first.new_documents, unchanged.not_modified, backfill.new_documents) == (2, True, 1)
+    assert len(documents(ctx)) == 3
+
+
+def test_an_article_that_redirects_to_another_site_is_not_stored(ctx: PollContext) -> None:
+    article = html("<html><body><div class=TRS_Editor><p>" + BODY + "</p></div></body></html>")
+    with scripted({"/copy.html": article}) as elsewhere:
+        rows = ('<li><a href="./a.html" title="通知a">通知a</a><span>2026-01-02</span></li>'
+                '<li><a href="./b.html" title="通知b">通知b</a><span>2026-01-03</span></li>')
+        routes = {"/list/": html(f'<ul id="list">{rows}</ul>'), "/list/a.html": article,
+                  "/list/b.html": html("", status=302, Location=f"{elsewhere.base}/copy.html")}
+        with scripted(routes) as site:
+            src = Source.model_validate({"id": "moved", "name": "moved", "region": "全国", "url": f"{site.base}/list/",
+                                         "robots": False, "preset": "trs"})
+            result = poll(src, ctx)
+    assert result.new_documents == 1 and documents(ctx) == [f"{site.base}/list/a.html"]
+
+
 def test_pages_follow_trs_pagination_to_catch_up(ctx: PollContext) -> None:
     def listing(names: list[str]) -> Answer:
         rows = "".join(f'<li><a href="./{n}.html" title="通知{n}">通知{n}</a><span>2026-01-0{i + 1}</span></li>'
