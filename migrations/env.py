@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from alembic.util.exc import CommandError
 from sqlmodel import SQLModel
 
 from monitor import models  # noqa: F401  (registers the tables)
@@ -16,7 +17,11 @@ def database_url() -> str:
     """Set by monitor.migrate; from the `alembic` command line, the service's own settings."""
     from monitor.settings import load_settings
 
-    return config.get_main_option("sqlalchemy.url") or load_settings().database_url
+    try:
+        url = config.get_main_option("sqlalchemy.url")
+    except CommandError:  # configured from pyproject.toml only: there is no alembic.ini to read
+        url = None
+    return url or load_settings().database_url
 
 
 def run_offline() -> None:

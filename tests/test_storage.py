@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
@@ -13,6 +18,8 @@ from monitor.db import make_engine, session_scope
 from monitor.migrate import check
 from monitor.models import Alert, Document, Item, SourceState, utcnow
 from support.db import BACKEND
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -27,6 +34,20 @@ def test_migrations_reach_head_without_drift(db_url: str) -> None:
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite pragmas")
+def test_the_alembic_command_works_from_pyproject_alone(tmp_path: Path) -> None:
+    """What the README tells a developer to run: `alembic upgrade head`, then `alembic check`."""
+    for name in ("pyproject.toml", "migrations"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    env = {**os.environ, "EDU_MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
+    env.pop("EDU_MONITOR_CONFIG", None)
+    for command in (["upgrade", "head"], ["check"]):
+        done = subprocess.run([sys.executable, "-m", "alembic", *command], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert "No new upgrade operations detected" in done.stdout + done.stderr
+
+
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(db_url: str) -> None:
     engine = make_engine(db_url)
     with engine.connect() as conn:
