@@ -73,6 +73,8 @@ class Daemon:
         self.scheduler = BlockingScheduler(timezone=tz, executors={
             "default": ThreadPoolExecutor(max(1, self.rt.settings.workers)),
             "io": ThreadPoolExecutor(2),
+            # the watchdog ping and reload never wait behind a delivery stuck on a slow channel
+            "control": ThreadPoolExecutor(1),
         })
         self.health: Any = None
 
@@ -153,18 +155,26 @@ class Daemon:
             log.info("job.scheduled", job=job_id, trigger=str(trigger))
 
     def reload(self) -> None:
+        """SIGHUP: re-read config and catalog; on any error keep running on the old ones."""
+        old = self.rt
         try:
             self.rt = self.load()
-        except (Exception, SystemExit) as exc:  # keep running on the old config
+            self.sync_jobs()
+        except (Exception, SystemExit) as exc:
             log.error("reload.failed", error=str(exc))
+            self.rt = old
+            self.sync_jobs()
             return
-        self.sync_jobs()
+        if self.rt.settings.http != old.settings.http:  # polls in flight finish on the old fetcher
+            self.fetcher = Fetcher(self.rt.settings.http)
+            log.info("reload.http_settings_applied")
         log.info("reload.done", sources=len(self.rt.sources), routes=len(self.rt.routes))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def _on_signal(self, signum: int, _frame: Any) -> None:
         if signum == signal.SIGHUP:
-            self.scheduler.add_job(self.reload, id="reload", replace_existing=True, executor="io")
+            self.scheduler.add_job(self.reload, id="reload", replace_existing=True, executor="control",
+                                   misfire_grace_time=None)
             return
         log.info("shutdown.requested", signal=signal.Signals(signum).name)
         sdnotify.notify("STOPPING=1")
@@ -193,7 +203,7 @@ class Daemon:
         interval = sdnotify.watchdog_interval()
         if interval:
             self.scheduler.add_job(sdnotify.notify, IntervalTrigger(seconds=interval), args=("WATCHDOG=1",),
-                                   id="watchdog", executor="io")
+                                   id="watchdog", executor="control", coalesce=True, misfire_grace_time=None)
         self.start_health()
         self.scheduler.add_listener(lambda _e: sdnotify.notify("READY=1"), mask=EVENT_SCHEDULER_STARTED)
         log.info("daemon.started", sources=sum(s.enabled for s in self.rt.sources), pid=os.getpid())

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "EDU_MONITOR_"
@@ -62,6 +62,28 @@ class SourcesConfig(_Strict):
     files: list[Path] = Field(default_factory=list)
 
 
+def cron_expression(value: str) -> str:
+    """A five-field crontab line, checked when the config is read rather than when jobs are built."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(f"not a crontab schedule ({exc})") from None
+    return value
+
+
+def time_zone(value: str | None) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+    return value
+
+
 class RouteConfig(_Strict):
     """Which items go to which channel tags, and how."""
 
@@ -74,8 +96,8 @@ class RouteConfig(_Strict):
     labelled_only: bool = False  # digest of "every labelled item"
     notify: list[str]
     mode: Literal["instant", "digest"] = "instant"
-    schedule: str = "0 8 * * *"
-    timezone: str | None = None
+    schedule: Annotated[str, AfterValidator(cron_expression)] = "0 8 * * *"
+    timezone: Annotated[str | None, AfterValidator(time_zone)] = None
     max_age: Duration | None = None  # None: the top-level max_age
 
 
@@ -125,7 +147,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
 
     database_url: str = "sqlite:///edu-monitor.db"
-    timezone: str = "Asia/Shanghai"
+    timezone: Annotated[str, AfterValidator(time_zone)] = "Asia/Shanghai"
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     channels: dict[str, ChannelUrls] = Field(default_factory=dict)
     apprise_config: Path | None = None

@@ -102,3 +102,12 @@ def test_durations(text: str | int, seconds: int) -> None:
 def test_bad_duration_is_rejected() -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("soon")
+
+
+@pytest.mark.parametrize(("route", "complaint"), [
+    ('{name: daily, notify: [d], mode: digest, schedule: "0 25 * * *"}', "routes.0.schedule"),
+    ('{name: daily, notify: [d], mode: digest, timezone: Mars/Olympus}', "routes.0.timezone"),
+])
+def test_a_bad_schedule_or_time_zone_is_a_config_error(tmp_path: Path, route: str, complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        load_settings(write(tmp_path, f"routes:\n  - {route}\n"))
