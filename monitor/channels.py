@@ -25,6 +25,9 @@ log = structlog.get_logger()
 SEND_TIMEOUT = 60.0  # seconds for one URL, whatever the service
 _EMAIL = {"mailto", "mailtos"}
 _SLACK = {"slack"}
+SLACK_SECTION = 3000  # characters in one Block Kit section
+SLACK_TITLE = 120  # a header block takes 150 characters; Apprise escapes & < > in it first
+SLACK_PARTS = 10  # messages for one digest before the rest is cut
 _FORMAT_NAMES = {"html": apprise.NotifyFormat.HTML, "markdown": apprise.NotifyFormat.MARKDOWN,
                  "text": apprise.NotifyFormat.TEXT}
 
@@ -119,14 +122,15 @@ def send_url(url: str, render: Renderer, more: str | None = None, *, skip_parts:
         if scheme_of(url) in providers.SCHEMES:
             providers.send(url, render("markdown"), more_url=more, skip_parts=skip_parts, accepted=accepted)
             return None
-        return _send_apprise(url, render)
+        return _send_apprise(url, render, skip_parts, accepted)
     except providers.ProviderError as exc:
         return redact_text(str(exc))
     except Exception as exc:  # a broken service must not stop the other URLs of the tag
         return redact_text(f"{type(exc).__name__}: {exc}")
 
 
-def _send_apprise(url: str, render: Renderer) -> str | None:
+def _send_apprise(url: str, render: Renderer, skip_parts: Container[int] = (),
+                  accepted: Callable[[int], None] | None = None) -> str | None:
     scheme = scheme_of(url)
     if scheme in _SLACK and "blocks=" not in url:
         # Block Kit takes our mrkdwn verbatim; the legacy payload would escape it a second time.
@@ -138,12 +142,25 @@ def _send_apprise(url: str, render: Renderer) -> str | None:
     message = render(fmt)
     # Slack gets its mrkdwn as passthrough (no declared format): Apprise must not convert it again.
     body_format = None if fmt == "slack" else _FORMAT_NAMES[message.body_format]
-    result = notifier.notify(body=message.body, title=message.title, body_format=body_format,
-                             timeout=SEND_TIMEOUT)
-    if result:
-        return None
-    reasons = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR", "CRITICAL")]
-    return redact_text("; ".join(reasons[-3:]) or f"{scheme} notification failed")
+    parts = [(message.title, message.body)] if fmt != "slack" else _slack_parts(message)
+    for number, (title, body) in enumerate(parts, 1):
+        if number in skip_parts:
+            continue
+        result = notifier.notify(body=body, title=title, body_format=body_format, timeout=SEND_TIMEOUT)
+        if not result:
+            reasons = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR", "CRITICAL")]
+            return redact_text("; ".join(reasons[-3:]) or f"{scheme} notification failed")
+        if accepted is not None:
+            accepted(number)
+    return None
+
+
+def _slack_parts(message: Message) -> list[tuple[str, str]]:
+    """Slack refuses a Block Kit section over 3000 characters and a header over 150 (Apprise
+    sends the whole body as one section): a longer message goes out as several."""
+    bodies = providers.fit(message.body, "", SLACK_SECTION, measure=len, max_parts=SLACK_PARTS)
+    title = message.title if len(message.title) <= SLACK_TITLE else message.title[:SLACK_TITLE - 1] + "…"
+    return [(title, body) for body in bodies]
 
 
 def _format_for(scheme: str, plugin: object) -> str:

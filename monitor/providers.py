@@ -124,47 +124,49 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def fit(body: str, head: str, limit: int, more_url: str | None = None) -> list[str]:
-    """The body (after `head`) as parts within `limit` bytes, cut only between lines.
+def fit(body: str, head: str, limit: int, more_url: str | None = None, *,
+        measure: Callable[[str], int] = _size, max_parts: int = MAX_PARTS) -> list[str]:
+    """The body (after `head`) as parts within `limit` (bytes, or what `measure` counts), cut only
+    between lines.
 
     With `more_url` (one document) the message is trimmed with a link to the rest; without
-    (a digest) it is split into at most MAX_PARTS parts, the last one saying it was cut.
+    (a digest) it is split into at most `max_parts` parts, the last one saying it was cut.
     """
     budget = limit - 64  # room for the part marker and DingTalk's blank lines per break
-    lines = _cut_long_lines(body.rstrip("\n").splitlines(), budget // 2)
-    if _size(head + "\n".join(lines)) + len(lines) <= budget:
+    lines = _cut_long_lines(body.rstrip("\n").splitlines(), budget // 2, measure)
+    if measure(head + "\n".join(lines)) + len(lines) <= budget:
         return [head + "\n".join(lines)]
     link = safe_url(more_url)
     tail = f"\n……内容较长，[查看全文]({link})" if link else "\n……内容较长，其余已省略"
     if link:
-        return [_take(lines, head, budget - _size(tail))[0] + tail]
+        return [_take(lines, head, budget - measure(tail), measure)[0] + tail]
     parts: list[str] = []
-    while lines and len(parts) < MAX_PARTS:
+    while lines and len(parts) < max_parts:
         marker = f"（{len(parts) + 1}）\n"
-        text, lines = _take(lines, head + marker, budget - _size(tail))
+        text, lines = _take(lines, head + marker, budget - measure(tail), measure)
         parts.append(text)
     if lines:
         parts[-1] += tail
     return parts
 
 
-def _take(lines: list[str], head: str, budget: int) -> tuple[str, list[str]]:
+def _take(lines: list[str], head: str, budget: int, measure: Callable[[str], int]) -> tuple[str, list[str]]:
     """As many whole lines as fit after `head` (at least one, already cut to fit)."""
-    taken, size = [head.rstrip("\n")], _size(head) + 1
+    taken, size = [head.rstrip("\n")], measure(head) + 1
     for n, line in enumerate(lines):
-        size += _size(line) + 2  # newline, plus a blank line if DingTalk doubles it
+        size += measure(line) + 2  # newline, plus a blank line if DingTalk doubles it
         if size > budget and n > 0:
             return "\n".join(taken), lines[n:]
         taken.append(line)
     return "\n".join(taken), []
 
 
-def _cut_long_lines(lines: list[str], max_bytes: int) -> list[str]:
+def _cut_long_lines(lines: list[str], most: int, measure: Callable[[str], int]) -> list[str]:
     """A single line longer than a part (a huge paragraph) is cut at a character boundary."""
     out = []
     for line in lines:
-        while _size(line) > max_bytes:
-            cut = len(line.encode("utf-8")[:max_bytes].decode("utf-8", "ignore"))
+        while measure(line) > most:
+            cut = len(line.encode("utf-8")[:most].decode("utf-8", "ignore")) if measure is _size else most
             out.append(line[:cut])
             line = line[cut:]
         out.append(line)

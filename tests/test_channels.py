@@ -96,3 +96,29 @@ def test_channels_from_an_apprise_yaml_config_keep_their_tags(tmp_path: Path) ->
         assert channels.tags() == ["digest", "ops", "security"]
         assert channels.send_operator("security", "测试", "来自配置文件").ok
     assert hook.requests[0]["path"].startswith("/cfg") and hook.json_bodies()[0]["title"] == "测试"
+
+
+def slack_blocks(hook: Recorder) -> list[list[dict]]:
+    return [body["attachments"][0]["blocks"] for body in hook.json_bodies()]
+
+
+def test_a_long_slack_digest_goes_out_in_parts_within_block_kit_limits(monkeypatch) -> None:
+    """Slack refuses a section over 3000 characters and a header over 150 (invalid_blocks)."""
+    import apprise.plugins.slack as slack_plugin
+
+    many = [item(f"第{n}项：高校网站漏洞整改通报，涉及多所学校的网络安全等级保护测评整改", ["security_incident"], "全国",
+                 ["漏洞"], "12所") for n in range(1, 61)] + ITEMS[2:]
+    with recording_server(Recorder(body=b"ok")) as hook:
+        monkeypatch.setattr(slack_plugin.NotifySlack, "webhook_url", f"http://{hook.base}/services")
+        channels = Channels({"team": ["slack://T1ABCDEFG/B2ABCDEFG/c3abcdefghijklmnopqrstuv"]})
+        report = channels.send_digest("team", many, "每日网络安全与教育App治理动态汇总" * 8, START, END)
+    messages = slack_blocks(hook)
+    assert report.ok and len(messages) >= 2
+    for blocks in messages:
+        header, section = blocks[0], blocks[1]
+        assert header["type"] == "header" and len(header["text"]["text"]) <= 150
+        assert section["type"] == "section" and len(section["text"]["text"]) <= 3000
+    text = "".join(blocks[1]["text"]["text"] for blocks in messages)
+    assert all(f"第{n}项" in text for n in range(1, 61)), "every item is in one of the parts"
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert len(report.parts) == len(messages), "each part has its receipt, so a retry resumes after it"
