@@ -38,6 +38,10 @@ _TEXT_TYPES = ("text/", "application/xml", "application/rss", "application/atom"
 class FetchError(Exception):
     """A fetch that produced no usable response (the message says why, without secrets)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status when the server answered with an error
+
 
 @dataclass(frozen=True)
 class Validators:
@@ -179,7 +183,7 @@ class Fetcher:
             log.warning("fetch.blocked", url=url, status=status, reason=reason)
             return FetchResult(url=url, status=status, content=body, text=None, headers=headers, blocked=reason)
         if status >= 400:
-            raise FetchError(f"{_netloc(url)}: HTTP {status} for {urlsplit(url).path or '/'}")
+            raise FetchError(f"{_netloc(url)}: HTTP {status} for {urlsplit(url).path or '/'}", status=status)
         return FetchResult(url=url, status=status, content=body, text=text, headers=headers,
                            encoding=response.encoding, validators=validators)
 

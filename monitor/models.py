@@ -114,6 +114,22 @@ class HttpCache(SQLModel, table=True):
     updated_at: datetime = _ts(nullable=False, default=True)
 
 
+class ArticleFailure(SQLModel, table=True):
+    """An article link that keeps failing (a dead link on a live list), so it can be given up on.
+
+    Without this a 404 behind a list would be fetched again on every poll, and the list's
+    validators never saved (they wait until every article is stored), so the list never got a 304.
+    """
+
+    url: str = Field(sa_column=Column(sa.String(2000), primary_key=True))
+    source_id: str = Field(max_length=100, index=True)
+    failures: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    first_failed_at: datetime = _ts(nullable=False, default=True)
+    last_failed_at: datetime = _ts(nullable=False, default=True)
+    given_up: bool = False
+
+
 class SourceState(SQLModel, table=True):
     """What the service knows about a source's health; the catalog itself stays in YAML."""
 

@@ -19,7 +19,15 @@ from monitor.metrics import Metrics
 from monitor.models import Document, utcnow
 from monitor.settings import RouteConfig, Settings
 from monitor.sourcehealth import PollOutcome, record_poll
-from monitor.store import get_validators, put_validators, save_document, stored_urls
+from monitor.store import (
+    clear_article_failure,
+    failing_articles,
+    get_validators,
+    put_validators,
+    record_article_failure,
+    save_document,
+    stored_urls,
+)
 from monitor.understand import understand
 
 log = structlog.get_logger()
@@ -129,22 +137,38 @@ def _fetch_listing(source: Source, ctx: PollContext, url: str, conditional: bool
 
 def _store_new_articles(source: Source, ctx: PollContext, links: Sequence[listing.Link],
                         result: PollResult) -> bool:
-    """Fetch and store every link not stored yet; False when any of them failed."""
+    """Fetch and store every link not stored yet; False when any of them failed (and was not given up on)."""
+    urls = [link.url for link in links]
     with session_scope(ctx.engine) as session:
-        known = stored_urls(session, (link.url for link in links))
+        known = stored_urls(session, urls)
+        failing = failing_articles(session, [url for url in urls if url not in known])
     ok = True
     for link in links:
-        if link.url in known:
+        if link.url in known or failing.get(link.url):  # stored, or a dead link given up on
             continue
         try:
             _store_article(source, ctx, link, result)
         except FetchError as exc:
-            ok = False
-            log.warning("article.failed", url=link.url, error=str(exc))
+            ok = _article_failed(source, ctx, link.url, exc) and ok
         except SourceBlocked as exc:
             log.warning("article.blocked", url=link.url, reason=str(exc))
             raise
+        else:
+            if link.url in failing:
+                with session_scope(ctx.engine) as session:
+                    clear_article_failure(session, link.url)
     return ok
+
+
+def _article_failed(source: Source, ctx: PollContext, url: str, exc: FetchError) -> bool:
+    """Record the failure; True when the link is given up on (so it no longer holds the list back)."""
+    with session_scope(ctx.engine) as session:
+        given_up = record_article_failure(session, source.id, url, str(exc), exc.status, utcnow())
+    if given_up:
+        log.warning("article.given_up", url=url, error=str(exc))
+    else:
+        log.warning("article.failed", url=url, error=str(exc))
+    return given_up
 
 
 def _store_article(source: Source, ctx: PollContext, link: listing.Link, result: PollResult) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from monitor.models import Alert, Document, HttpCache, Item, ItemLabel, utcnow
+from monitor.models import Alert, ArticleFailure, Document, HttpCache, Item, ItemLabel, utcnow
 from monitor.normalize import fingerprint, for_matching
 from monitor.route import RoutedItem, select_routes
 from monitor.settings import RouteConfig
@@ -39,6 +39,50 @@ def stored_urls(session: Session, urls: Iterable[str]) -> set[str]:
         chunk = urls[start:start + 500]
         found.update(session.exec(select(Document.url).where(col(Document.url).in_(chunk))).all())
     return found
+
+
+GONE = frozenset({404, 410})  # answers that may be given up on; anything else is retried for good
+GIVE_UP_AFTER = 5  # failed polls of one article link …
+GIVE_UP_SPAN = timedelta(days=2)  # … over at least this long (sites list pages before they exist)
+
+
+def failing_articles(session: Session, urls: Sequence[str]) -> dict[str, bool]:
+    """Article URLs with failures on record → whether they were given up on."""
+    found: dict[str, bool] = {}
+    for start in range(0, len(urls), 500):
+        rows = session.exec(select(ArticleFailure.url, ArticleFailure.given_up)
+                            .where(col(ArticleFailure.url).in_(urls[start:start + 500])))
+        found.update((url, given_up) for url, given_up in rows)
+    return found
+
+
+def record_article_failure(session: Session, source_id: str, url: str, error: str, status: int | None,
+                           now: datetime) -> bool:
+    """Count one failed fetch of an article; True when it is now given up on.
+
+    Only a link answered 404/410 on GIVE_UP_AFTER polls spread over GIVE_UP_SPAN is given up:
+    timeouts, 5xx and the like say nothing about the article, and retrying them costs one request.
+    """
+    row = session.get(ArticleFailure, url) or ArticleFailure(url=url, source_id=source_id, first_failed_at=now)
+    row.failures += 1
+    row.last_error, row.last_failed_at = error[:2000], now
+    row.given_up = (status in GONE and row.failures >= GIVE_UP_AFTER
+                    and now - row.first_failed_at >= GIVE_UP_SPAN)
+    session.add(row)
+    return row.given_up
+
+
+def clear_article_failure(session: Session, url: str) -> None:
+    row = session.get(ArticleFailure, url)
+    if row is not None:
+        session.delete(row)
+
+
+def given_up_counts(session: Session) -> dict[str, int]:
+    """Articles given up on, per source (for `sources list`)."""
+    rows = session.exec(select(ArticleFailure.source_id, func.count()).where(col(ArticleFailure.given_up))
+                        .group_by(ArticleFailure.source_id))
+    return dict(rows.all())
 
 
 def get_validators(session: Session, urls: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:

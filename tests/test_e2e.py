@@ -140,3 +140,9 @@ def test_sources_list_shows_health_after_a_poll(world) -> None:
     run("poll", "test-moe")
     listing = run("sources", "list")
     assert "test-moe" in listing and "test-gbk" in listing and "never polled" in listing
+    (world["tmp"] / "www" / "gbk" / "index.html").unlink()  # the province's list page disappears
+    for _ in range(3):
+        run("poll", "test-gbk")
+    lines = {line.split()[0]: line for line in run("sources", "list").splitlines()}
+    assert "ok (last ok " in lines["test-moe"]
+    assert "failing (3 failed poll(s), last error: " in lines["test-gbk"] and "HTTP 404" in lines["test-gbk"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ from sqlmodel import select
 from monitor.catalog import Source
 from monitor.db import make_engine, session_scope
 from monitor.fetch import Fetcher
-from monitor.models import Document, SourceState
+from monitor.models import ArticleFailure, Document, SourceState
 from monitor.pipeline import PollContext, poll, poll_many
 from monitor.settings import HttpConfig, Settings
+from monitor.store import GIVE_UP_AFTER, given_up_counts, record_article_failure
 from support.badsite import Answer, html, scripted
 from support.sites import Notice, Site, base_url, serve
 
@@ -82,6 +84,60 @@ def test_a_fresh_process_reads_all_list_validators_at_once_and_polls_conditional
             event.remove(ctx.engine, "before_cursor_execute", listen)
     assert all(result.not_modified for result in again), "the stored validators were sent: every list answered 304"
     assert sum("FROM httpcache" in sql for sql in statements) == 1, "one query for every list's validators"
+
+
+def test_a_dead_article_link_is_given_up_after_days_of_404_and_the_list_gets_its_304_again(
+        tmp_path: Path, ctx: PollContext) -> None:
+    site = Site("col", "省教育厅", notices(2))
+    with serve(tmp_path / "www") as server:
+        site.write(tmp_path / "www")
+        dead = tmp_path / "www" / "col" / site.article_path(site.notices[1])
+        dead.unlink()  # the list links to a page that is not there
+        src = source_for(site, base_url(server))
+        dead_url = f"{base_url(server)}/col/{site.article_path(site.notices[1])}"
+        first, second = poll(src, ctx), poll(src, ctx)
+        with session_scope(ctx.engine) as session:  # as if the link had been failing for three days
+            row = session.get(ArticleFailure, dead_url)
+            assert row is not None and row.failures == 2 and not row.given_up
+            row.first_failed_at -= timedelta(days=3)
+            row.failures = GIVE_UP_AFTER - 1
+            session.add(row)
+        third, fourth = poll(src, ctx), poll(src, ctx)
+    assert (first.new_documents, second.new_documents, third.new_documents) == (1, 0, 0)
+    assert not second.not_modified, "while the link might still appear, the list is read in full"
+    assert fourth.not_modified, "given up: the list's validators were saved, the next poll is a 304"
+    assert state(ctx, src.id).status == "ok" and len(documents(ctx)) == 1
+    with session_scope(ctx.engine) as session:
+        assert given_up_counts(session) == {src.id: 1}, "sources list shows it"
+
+
+def test_an_article_that_recovers_loses_its_failure_record(tmp_path: Path, ctx: PollContext) -> None:
+    site = Site("col", "省教育厅", notices(1))
+    with serve(tmp_path / "www") as server:
+        site.write(tmp_path / "www")
+        page = tmp_path / "www" / "col" / site.article_path(site.notices[0])
+        content = page.read_bytes()
+        page.unlink()
+        src = source_for(site, base_url(server))
+        failed = poll(src, ctx)
+        page.write_bytes(content)
+        stored = poll(src, ctx)
+    assert (failed.new_documents, stored.new_documents) == (0, 1)
+    with session_scope(ctx.engine) as session:
+        assert session.exec(select(ArticleFailure)).all() == []
+
+
+@pytest.mark.parametrize(("status", "days", "given_up"), [(404, 3, True), (410, 3, True), (404, 0, False),
+                                                          (503, 9, False), (None, 9, False)])
+def test_only_a_link_gone_for_days_is_given_up(ctx: PollContext, status: int | None, days: int,
+                                               given_up: bool) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    answers = []
+    for n in range(GIVE_UP_AFTER + 2):
+        with session_scope(ctx.engine) as session:
+            when = start + timedelta(days=days) * n / (GIVE_UP_AFTER + 1)
+            answers.append(record_article_failure(session, "src", "http://a/x.html", "boom", status, when))
+    assert answers[-1] is given_up and not any(answers[:GIVE_UP_AFTER - 1])
 
 
 def test_a_blocked_site_stores_nothing_and_is_recorded_as_blocked(ctx: PollContext) -> None:

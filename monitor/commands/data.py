@@ -163,19 +163,37 @@ def sources_list(app: AppContext) -> None:
 
     from monitor.db import session_scope
     from monitor.models import SourceState
+    from monitor.store import given_up_counts
 
     states: dict[str, Any] = {}
+    given_up: dict[str, int] = {}
     try:
         with session_scope(app.engine) as session:
             states = {s.source_id: s for s in session.exec(select(SourceState)).all()}
+            given_up = given_up_counts(session)
     except Exception:  # no database yet: the catalog is still worth listing
         states = {}
     for s in app.catalog():
-        st = states.get(s.id)
-        health = f"{st.status} (last ok {st.last_success_at:%Y-%m-%d %H:%M})" if st and st.last_success_at else (
-            st.status if st else "never polled")
         click.echo(f"{s.id:32s} {s.region:4s} {s.kind:4s} {s.preset or '-':7s} every {s.every}  "
-                   f"{'' if s.enabled else '[disabled] '}{health}  {s.name}")
+                   f"{'' if s.enabled else '[disabled] '}{_health(states.get(s.id), given_up.get(s.id, 0))}  {s.name}")
+
+
+def _health(state: Any, given_up: int) -> str:
+    """One source's health in a few words: status, last success, and what went wrong."""
+    if state is None:
+        return "never polled"
+    words = [state.status]
+    if state.last_success_at:
+        words.append(f"last ok {state.last_success_at:%Y-%m-%d %H:%M}")
+    if state.consecutive_failures:
+        words.append(f"{state.consecutive_failures} failed poll(s)")
+    if state.blocked_reason:
+        words.append(f"blocked: {state.blocked_reason}")
+    elif state.last_error and state.status != "ok":
+        words.append(f"last error: {state.last_error[:100]}")
+    if given_up:
+        words.append(f"{given_up} dead article link(s) given up")
+    return f"{words[0]} ({', '.join(words[1:])})" if len(words) > 1 else words[0]
 
 
 @sources.command("check")
