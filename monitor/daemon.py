@@ -107,7 +107,8 @@ class Daemon:
         from monitor.deliver import deliver_pending
         from monitor.digest import retry_due_digests
 
-        deliver_pending(self.engine, self.rt.channels, self.rt.delivery, self.rt.source_names, echo=log.info)
+        deliver_pending(self.engine, self.rt.channels, self.rt.delivery, self.rt.source_names, echo=log.info,
+                        stopping=lambda: self.stop_requested)
         retry_due_digests(self.engine, self.rt.channels, self.rt.routes, self.rt.delivery, self.rt.source_names)
 
     def digest_job(self, route_name: str) -> None:

@@ -186,3 +186,17 @@ def test_a_split_digest_retried_after_a_failed_part_resumes_after_the_parts_acce
     assert len(contents) >= 4, "a digest of 150 items is several WeCom messages"
     assert contents[3] == contents[2], "the retry began with the part that failed"
     assert len(set(contents)) == len(contents) - 1, "no accepted part was posted twice"
+
+
+def test_a_shutdown_between_messages_hands_the_rest_back_at_once(engine) -> None:
+    for n in range(3):
+        store_document(engine, f"http://a/{n}.html", [app_item(1, f"通知{n}")], [INSTANT], title=f"通知{n}")
+    with recording_server() as hook:
+        channels = Channels({"ops": [f"json://{hook.base}/hook"]})
+        asked: list[int] = []
+        stopping = lambda: asked.append(1) or len(asked) > 1  # noqa: E731  (stop after the first message)
+        stopped = deliver_pending(engine, channels, config(), NAMES, now=NOW, stopping=stopping)
+        assert len(hook.requests) == 1 and statuses(engine).count("pending") == 2
+        resumed = deliver_pending(engine, channels, config(), NAMES, now=NOW + timedelta(seconds=1))
+    assert (stopped.claimed, stopped.sent, resumed.sent) == (3, 1, 2), "no wait for claim_timeout"
+    assert len(hook.requests) == 3 and statuses(engine) == ["sent"] * 3
