@@ -239,7 +239,7 @@ def item_json(item: Item, doc: Document) -> dict[str, Any]:
         "regions_mentioned": item.regions_mentioned,
         "date": item.date.isoformat() if item.date else None,
         "date_end": item.date_end.isoformat() if item.date_end else None,
-        "figures": item.figures, "redacted": item.redacted,
+        "figures": item.figures, "doc_titles": item.doc_titles, "redacted": item.redacted,
         "document_url": doc.url, "document_title": doc.title, "source": doc.source_id,
         "published_at": doc.published_at.isoformat() if doc.published_at else None,
         "first_seen_at": item.first_seen_at.isoformat(),

@@ -113,6 +113,17 @@ def test_parse_prints_the_design_json_for_a_fetched_article(world) -> None:
     assert data["items"] and "app_governance" in data["items"][0]["labels"]
 
 
+def test_stored_items_carry_every_field_parse_prints_plus_their_origin(world) -> None:
+    province = world["province"]
+    parsed = json.loads(run("parse", "--json", f"{base_url(world['server'])}/gbk/{province.article_path(APP_NOTICE)}"))
+    run("poll", "test-gbk")
+    (item,) = stored()
+    assert set(parsed["items"][0]) | {"document_url", "source", "published_at"} <= set(item)
+    same = [k for k in parsed["items"][0] if k != "region"]  # a poll also knows the publisher's province
+    assert {k: item[k] for k in same} == {k: parsed["items"][0][k] for k in same}, "the same values, stored"
+    assert item["region"] == "甘肃" and item["source"] == "test-gbk"
+
+
 def test_parse_reads_a_saved_gb18030_page_and_a_gb18030_text_file(world) -> None:
     province = world["province"]
     saved = world["tmp"] / "saved.html"
