@@ -41,7 +41,9 @@ _DATE_START = re.compile(r"[0-9]|截")  # where a date can start: a fast scan, t
 _DEADLINE_AFTER = re.compile(r"\s*(前|之前|以前|为止)")
 _DEADLINE_BEFORE = re.compile(r"(?<!截)(到|至)$")  # applied to the two characters before a date
 
-_UNITS = "人次|门次|个|家|所|人|名|篇|期|件|堂|门|条|起|款|项|次|部|间|台|套|本|种|节|张|份|座|位|批|幅|元|%"
+# Measure words, then the counted nouns reports put straight after a number (1372万教师).
+_UNITS = ("个百分点|百分点|人次|门次|个|家|所|人|名|篇|期|件|堂|门|条|起|款|项|次|部|间|台|套|本|种|节|张|份|座|位|批|幅|元|%"
+          "|教师|学生|师生|家长|用户|学校|高校|企业")
 # Starts with a digit so the engine can skip ahead; the "not after a digit, '.' or 第" check is in code.
 _FIGURE = re.compile(rf"([0-9]+(?:\.[0-9]+)?)(余|多)?(万|亿)?(余|多)?({_UNITS})?")
 _DOC_TITLE = re.compile(r"《([^《》\n]{1,100})》")

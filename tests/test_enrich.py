@@ -79,10 +79,15 @@ def test_figures_keep_text_and_value() -> None:
     found = figures("公布了1209家企业的2725个App，1372万教师参加，约占74.4%，浏览量6.94亿次，5430余万条。")
     assert {"text": "1209家", "value": 1209, "unit": "家"} in found
     assert {"text": "2725个", "value": 2725, "unit": "个"} in found
-    assert {"text": "1372万", "value": 13720000, "unit": ""} in found
+    assert {"text": "1372万教师", "value": 13720000, "unit": "教师"} in found
     assert {"text": "74.4%", "value": 74.4, "unit": "%"} in found
     assert {"text": "6.94亿次", "value": 694000000, "unit": "次"} in found
     assert {"text": "5430余万条", "value": 54300000, "unit": "条"} in found
+
+
+def test_percentage_points_and_bare_ten_thousands() -> None:
+    assert figures("上网率提高12.5个百分点，覆盖3万余") == [
+        {"text": "12.5个百分点", "value": 12.5, "unit": "个百分点"}, {"text": "3万余", "value": 30000, "unit": ""}]
 
 
 def test_years_dates_and_ordinals_are_not_figures() -> None:
