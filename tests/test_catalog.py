@@ -15,7 +15,7 @@ from monitor.catalog import Source, load_catalog
 from monitor.fetch import Fetcher
 from monitor.listing import Link, links_for, list_base, page_urls
 from monitor.settings import ConfigError, HttpConfig
-from tests.support.pages import PageServer, serve_pages
+from support.pages import PageServer, serve_pages
 
 FIXTURES = Path(__file__).parent / "fixtures" / "catalog"
 EXPECTED = yaml.safe_load((FIXTURES / "expected.yml").read_text(encoding="utf-8"))
