@@ -69,7 +69,6 @@ class Message:
     title: str
     body: str
     body_format: Literal["markdown", "html", "text"]
-    text_alternative: str | None = None
 
 
 def oneline(value: Any) -> str:
@@ -221,8 +220,7 @@ def _body_format(fmt: str) -> Literal["markdown", "html", "text"]:
 
 def _render(fmt: str, name: str, title: str, context: dict[str, Any]) -> Message:
     body = template(fmt, name).render(title=title, **context).strip() + "\n"
-    alternative = template("text", name).render(title=title, **context).strip() + "\n" if fmt == "html" else None
-    return Message(title=oneline(title), body=body, body_format=_body_format(fmt), text_alternative=alternative)
+    return Message(title=oneline(title), body=body, body_format=_body_format(fmt))
 
 
 def instant_title(items: list[AlertItem]) -> str:
