@@ -18,13 +18,15 @@ from urllib.request import getproxies
 import requests
 import structlog
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
 from monitor.blocked import blocked_reason
 from monitor.charset import decode_html
 from monitor.politeness import HostGate, RobotsCache
 from monitor.settings import HttpConfig
-from monitor.ssrf import AddressRefused, check_target
+from monitor.ssrf import AddressRefused, GuardedConnectionMixin, check_target, guarding
 
 log = structlog.get_logger()
 
@@ -78,6 +80,22 @@ class _CappedRetry(Retry):
         return None if value is None else min(value, self.cap)
 
 
+class _GuardedHTTPConnection(GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
 class Fetcher:
     """Thread-safe; build one per process and share it, so per-host limits hold across polls."""
 
@@ -100,6 +118,8 @@ class Fetcher:
                              respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False)
         retry.cap = config.max_backoff
         adapter = HTTPAdapter(max_retries=retry, pool_connections=64, pool_maxsize=max(4, config.per_host * 4))
+        # Direct connections check the address they reached; a source's own proxy is the operator's choice.
+        adapter.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.gate = HostGate(config.min_delay, config.per_host)
@@ -141,11 +161,12 @@ class Fetcher:
                 check_target(url, origin)
             except AddressRefused as exc:
                 raise FetchError(str(exc)) from None
-            if _netloc(url) == held:
-                response = self._request(url, headers, source)
-            else:
-                with self.gate.slot(_netloc(url)):
+            with guarding(origin):
+                if _netloc(url) == held:
                     response = self._request(url, headers, source)
+                else:
+                    with self.gate.slot(_netloc(url)):
+                        response = self._request(url, headers, source)
             if response.status_code in {301, 302, 303, 307, 308} and response.headers.get("Location"):
                 response.close()
                 url = urljoin(url, response.headers["Location"])
@@ -161,6 +182,8 @@ class Fetcher:
         try:
             return self.session.get(url, headers=headers, timeout=timeout, stream=True,
                                     allow_redirects=False, proxies=proxies)
+        except AddressRefused as exc:
+            raise FetchError(str(exc)) from None
         except requests.exceptions.RetryError as exc:
             raise FetchError(f"{_netloc(url)}: gave up after {self.config.retries} retries ({_reason(exc)})") from None
         except requests.exceptions.Timeout:

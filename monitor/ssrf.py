@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -45,11 +48,55 @@ def _host_classes(host: str) -> frozenset[str]:
         return frozenset(address_class(a) for a in _resolve(host))
 
 
+_guard = threading.local()
+
+
+@contextmanager
+def guarding(origin: str) -> Iterator[None]:
+    """Within this block, every new connection of this thread must reach a public address or one
+    of `origin`'s classes, checked on the connected socket itself (see GuardedConnection)."""
+    host = urlsplit(origin).hostname or ""
+    previous = getattr(_guard, "allowed", None)
+    _guard.allowed = _host_classes(host) if host else frozenset()
+    try:
+        yield
+    finally:
+        _guard.allowed = previous
+
+
+def check_peer(sock: socket.socket, host: str) -> None:
+    """The address a connection really reached, against the guard of the fetch that opened it."""
+    allowed = getattr(_guard, "allowed", None)
+    if allowed is None:
+        return  # not opened by a guarded fetch (the guard is set by the fetcher for every request)
+    kind = address_class(str(sock.getpeername()[0]))
+    if kind != "public" and kind not in allowed:
+        raise AddressRefused(f"refused to fetch {host}: it connected to a {kind} address "
+                             "(the name resolved differently when checked)")
+
+
+class GuardedConnectionMixin:
+    """urllib3 connection whose socket is checked right after the TCP connect, before TLS or the
+    request: a DNS-rebinding name that resolved public for check_target and private here fails."""
+
+    host: str
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        try:
+            check_peer(sock, self.host)
+        except AddressRefused:
+            sock.close()
+            raise
+        return sock
+
+
 def check_target(url: str, origin: str) -> None:
     """Raise AddressRefused when `url` resolves to a non-public class that `origin`'s host is not in.
 
-    Names are resolved too, so a DNS name pointing at 127.0.0.1 counts as loopback. (The lookup is
-    cached and requests resolves again when it connects; a DNS-rebinding host could still differ.)
+    Names are resolved too, so a DNS name pointing at 127.0.0.1 counts as loopback. The lookup is
+    cached; the connection itself is checked again on its socket (GuardedConnectionMixin), so a
+    name that answers differently the second time is caught there.
     """
     host, origin_host = urlsplit(url).hostname or "", urlsplit(origin).hostname or ""
     target = _host_classes(host) - {"public"}

@@ -99,6 +99,22 @@ def test_a_public_source_may_not_be_redirected_to_loopback() -> None:
     assert srv.requests == []  # refused before the first byte was sent
 
 
+def test_a_name_that_resolves_public_when_checked_and_loopback_when_connecting_is_refused(monkeypatch) -> None:
+    """DNS rebinding: the check sees a public address, the connection reaches 127.0.0.1."""
+    from monitor import ssrf
+
+    ssrf._host_classes.cache_clear()
+    monkeypatch.setattr(ssrf, "_resolve", lambda host: {"203.0.113.10"})  # the first, public answer
+    public = Source.model_validate({"id": "p", "name": "p", "region": "全国", "url": "http://203.0.113.9/list/",
+                                    "robots": False})
+    try:
+        with scripted({"/x": html(ARTICLE)}) as srv, pytest.raises(FetchError, match="connected to a loopback"):
+            fetcher().get(f"http://localhost:{srv.server_address[1]}/x", source=public)
+    finally:
+        ssrf._host_classes.cache_clear()
+    assert srv.requests == []  # the socket was closed before a request line was sent
+
+
 def test_a_response_slower_than_the_read_timeout_fails_cleanly() -> None:
     with scripted({"/slow": Answer(200, b"x", delay=2.0)}) as srv, pytest.raises(FetchError, match="timed out"):
         fetcher(read_timeout=0.3).get(f"{srv.base}/slow", source=source(srv.base))
