@@ -241,7 +241,15 @@ def literal_secrets_readable_by_others(path: Path) -> list[int]:
         return []
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     return [n for n, line in enumerate(lines, 1)
-            if not line.lstrip().startswith("#") and "${" not in line and redact_text(line) != line]
+            if not line.lstrip().startswith("#") and "${" not in line and redact_text(_no_user(line)) != _no_user(line)]
+
+
+def _no_user(line: str) -> str:
+    """A user name alone in a URL (mailto://alerts@host) is an address, not a secret."""
+    return _USER_ONLY.sub("://@", line)
+
+
+_USER_ONLY = re.compile(r"://[^/\s:@'\"]+@")
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

@@ -138,6 +138,15 @@ def test_parse_reads_a_saved_gb18030_page_and_a_gb18030_text_file(world) -> None
     assert any("app_governance" in i["labels"] for i in data["items"])
 
 
+def test_a_backfill_says_which_sources_have_no_pagination_rule(world) -> None:
+    catalog = yaml.safe_load((world["tmp"] / "sources.yml").read_text(encoding="utf-8"))
+    catalog[1]["preset"] = "hanweb"  # Hanweb columns page through a per-site unit id: no rule
+    (world["tmp"] / "sources.yml").write_text(yaml.safe_dump(catalog, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["poll", "--pages", "3"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "test-gbk: no pagination rule" in result.stderr and "test-moe: no pagination" not in result.stderr
+
+
 def test_sources_check_shows_links_and_the_first_article_and_stores_nothing(world) -> None:
     out = run("sources", "check", "test-gbk")
     assert "test-gbk: 1 link(s)" in out

@@ -80,7 +80,8 @@ def test_a_channel_can_come_from_a_file_of_urls(tmp_path: Path) -> None:
 def test_only_literal_secrets_in_a_world_readable_config_are_flagged(tmp_path: Path) -> None:
     path = write(tmp_path, "# ops: [wecombot://commented-out-token]\n"
                            'channels:\n  ops: ["wecombot://${WECOM_KEY}"]\n'
-                           '  digest: ["mailtos://bot:hunter2@smtp.example.com?to=t@example.com"]\n')
+                           '  digest: ["mailtos://bot:hunter2@smtp.example.com?to=t@example.com"]\n'
+                           '  relay: ["mailto://alerts@relay.example.com"]\n')
     path.chmod(0o644)
     assert literal_secrets_readable_by_others(path) == [4]
     path.chmod(0o600)

@@ -38,6 +38,13 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
     from monitor.pipeline import PollContext, poll_many
 
     sources = _select_sources(app, source_ids)
+    if pages > 1:
+        from monitor.listing import page_urls
+
+        for source in sources:
+            if len(page_urls(source, 2)) < 2:
+                click.echo(f"{source.id}: no pagination rule (catalog key `pagination`), only page 1 is read",
+                           err=True)
     fetcher = Fetcher(app.settings.http)
     ctx = PollContext(engine=app.engine, fetcher=fetcher, routes=app.routes(), settings=app.settings)
     try:
