@@ -67,7 +67,7 @@ class Source(_Strict):
     proxy: str | None = None  # e.g. http://proxy.example.cn:8080 for sites that only answer mainland addresses
     headers: dict[str, str] = Field(default_factory=dict)
     allow_hosts: tuple[str, ...] = ()  # other hosts whose articles this source may follow
-    module: Literal["gkmlpt"] | None = None  # a site module in sources/ for what selectors cannot do
+    module: Literal["docwrite", "gkmlpt"] | None = None  # a site module in sources/ for what selectors cannot do
     pagination: str | None = None  # page N URL template: {base} (list URL's folder), {n}, {n0} (n-1)
     notes: str | None = None
 

@@ -4,6 +4,6 @@ MODULES is the explicit registry of site modules a catalog entry may name with `
 provides `links(text, url, source) -> list[Link]` and optionally `page_url(source, n) -> str`.
 """
 
-from sources import gkmlpt
+from sources import docwrite, gkmlpt
 
-MODULES = {"gkmlpt": gkmlpt}
+MODULES = {"docwrite": docwrite, "gkmlpt": gkmlpt}
