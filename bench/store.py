@@ -64,8 +64,15 @@ def timed_inserts(engine, docs: int, rng: random.Random) -> float:
     return docs * ITEMS_PER_DOC / (time.perf_counter() - start)
 
 
+# What a stored document really carries: its text, and for `retention.raw_days` (30) its raw page.
+DOC_TEXT = "教育信息化和网络安全工作" * 400  # ~5,000 characters
+RAW_HTML = "<div class=TRS_Editor><p>" + DOC_TEXT * 2 + "</p></div>"
+RAW_DAYS = 30
+
+
 def bulk_load(engine, first_doc: int, total_items: int, rng: random.Random) -> None:
-    """Fill the tables to full size quickly (core inserts), spread over the last 200 days."""
+    """Fill the tables to full size quickly (core inserts), spread over the last 200 days; documents
+    carry report-sized text, and raw HTML for the last 30 days, as a running service keeps them."""
     doc_no, item_id = first_doc, first_doc * ITEMS_PER_DOC + 1
     with engine.begin() as conn:
         while item_id <= total_items:
@@ -74,7 +81,8 @@ def bulk_load(engine, first_doc: int, total_items: int, rng: random.Random) -> N
                 doc_no += 1
                 seen = NOW - timedelta(days=200 * (1 - item_id / total_items))
                 docs.append({"id": doc_no, "source_id": "bulk", "url": f"http://bulk.test/{doc_no}.html",
-                             "title": f"文件{doc_no}", "kind": "article", "text": "", "content_hash": f"h{doc_no}",
+                             "title": f"文件{doc_no}", "kind": "article", "text": DOC_TEXT, "content_hash": f"h{doc_no}",
+                             "raw_html": RAW_HTML if NOW - seen < timedelta(days=RAW_DAYS) else None,
                              "fetched_at": seen, "published_at": seen, "meta": {}, "attachments": []})
                 for seq in range(1, ITEMS_PER_DOC + 1):
                     chosen = rng.sample(LABEL_IDS, rng.randint(0, 3))

@@ -28,7 +28,7 @@ from monitor.db import session_scope
 from monitor.models import Alert, Document, Item, utcnow
 from monitor.render import AlertItem, render_instant, render_operator
 from monitor.settings import DeliveryConfig
-from monitor.store import add_alert
+from monitor.store import add_alert, items_with_documents
 
 log = structlog.get_logger()
 BATCH = 200
@@ -229,8 +229,7 @@ def load_alert_items(engine: Engine, item_ids: Sequence[int | None],
                      source_names: Mapping[str, str]) -> list[AlertItem]:
     ids = sorted({i for i in item_ids if i is not None})
     with session_scope(engine) as session:
-        rows = session.exec(select(Item, Document).join(Document, Item.document_id == Document.id)
-                            .where(col(Item.id).in_(ids)).order_by(col(Item.id))).all()
+        rows = session.exec(items_with_documents().where(col(Item.id).in_(ids)).order_by(col(Item.id))).all()
     return [alert_item(item, doc, source_names) for item, doc in rows]
 
 

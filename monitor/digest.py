@@ -18,7 +18,7 @@ from monitor.models import Alert, DigestRun, Document, Item, utcnow
 from monitor.render import AlertItem, digest_html
 from monitor.route import matches
 from monitor.settings import DeliveryConfig, RouteConfig
-from monitor.store import routed_item
+from monitor.store import items_with_documents, routed_item
 
 log = structlog.get_logger()
 
@@ -42,7 +42,7 @@ def preview_items(engine: Engine, route: RouteConfig, since: datetime,
                   source_names: Mapping[str, str]) -> list[AlertItem]:
     """Items first seen since `since` that the route selects (for --out previews; marks nothing)."""
     with session_scope(engine) as session:
-        rows = session.exec(select(Item, Document).join(Document, Item.document_id == Document.id)
+        rows = session.exec(items_with_documents()
                             .where(Item.first_seen_at >= since, col(Document.duplicate_of).is_(None))
                             .order_by(col(Item.id))).all()
     return [alert_item(item, doc, source_names) for item, doc in rows if matches(route, routed_item(item, doc))]

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from monitor.models import Alert, ArticleFailure, Document, HttpCache, Item, ItemLabel, utcnow
@@ -210,9 +211,17 @@ class ItemQuery:
     limit: int | None = None
 
 
+def items_with_documents() -> Any:
+    """SELECT items joined to their documents' summary columns: a document's text and raw page
+    (tens of kilobytes each) are not what an item list, an alert or a digest shows."""
+    return (select(Item, Document).join(Document, Item.document_id == Document.id)
+            .options(load_only(Document.id, Document.url, Document.title, Document.source_id,  # type: ignore[arg-type]
+                               Document.published_at, Document.duplicate_of)))
+
+
 def query_items(session: Session, q: ItemQuery) -> list[tuple[Item, Document]]:
     """Stored items with their documents, newest first."""
-    stmt = select(Item, Document).join(Document, Item.document_id == Document.id)
+    stmt = items_with_documents()
     if q.labels:
         # A correlated EXISTS lets the planner walk items newest first (or by date range) and probe
         # the (label, item_id) index, instead of collecting every item a common label ever had.
