@@ -54,3 +54,48 @@ def test_enrichment_never_crashes_and_answers_in_shape(text: str) -> None:
     for figure in figures(text):
         assert figure["text"] and figure["text"] in text and isinstance(figure["value"], int | float)
     assert set(regions_mentioned(text)) <= set(REGIONS)
+
+
+CN = "一二三四五六七八九十"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.lists(WORDS, min_size=2, max_size=4).map("".join), PARAGRAPH),
+                         min_size=1, max_size=4), min_size=1, max_size=4))
+def test_work_points_keep_every_numbered_task(sections: list[list[tuple[str, str]]]) -> None:
+    lines, number = [], 0
+    for s, tasks in enumerate(sections):
+        lines.append(f"{CN[s]}、{WORDS_HEADINGS[s % len(WORDS_HEADINGS)]}")
+        for heading, body in tasks:
+            number += 1
+            lines.append(f"{number}.{heading}。{body}")
+    parsed = understand("\n".join(lines), title="2026年教育信息化和网络安全工作要点")
+    kept = re.sub(r"\s+", "", "".join(f"{item.title}{item.text}" for item in parsed.items))
+    assert parsed.kind == "work_points"
+    for tasks in sections:
+        for _, body in tasks:
+            assert body in kept
+
+
+WORDS_HEADINGS = ["加强教育信息化顶层设计", "提升网络安全防护能力", "推进数字教育资源建设", "深化教育数据治理"]
+
+
+PROVINCE_NAMES = ["北京", "河北省", "内蒙古自治区", "甘肃", "广东省", "新疆维吾尔自治区"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(WORDS, min_size=2, max_size=4).map("".join), PARAGRAPH), min_size=1, max_size=5),
+       st.lists(st.tuples(st.sampled_from(PROVINCE_NAMES), PARAGRAPH), min_size=1, max_size=4,
+                unique_by=lambda pair: pair[0]))
+def test_a_monthly_report_keeps_every_entry_and_every_province_paragraph(
+        entries: list[tuple[str, str]], provinces: list[tuple[str, str]]) -> None:
+    lines = ["2031年5月教育信息化和网络安全工作月报", "★教育信息化重点工作进展"]
+    lines += [f"{heading} {body}" for heading, body in entries]
+    lines += ["★各地工作动态"] + [f"{name} {body}" for name, body in provinces]
+    parsed = understand("\n".join(lines))
+    kept = re.sub(r"\s+", "", "".join(f"{item.title}{item.text}" for item in parsed.items))
+    assert parsed.kind == "monthly_report"
+    for _, body in entries + provinces:
+        assert body in kept
+    regions = {item.region for item in parsed.items if item.section == "各地工作动态"}
+    assert len(regions) == len(provinces), "one item per province paragraph, each with its province"
