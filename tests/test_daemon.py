@@ -130,6 +130,8 @@ def test_new_article_alerts_digest_health_metrics_reload_and_clean_shutdown(tmp_
         assert "校外线上培训" in " ".join(parts(w.box.to("ops@test.local")[-1]).values())
         digest = wait_for(lambda: w.box.to("digest@test.local"), timeout=70, what="the per-minute digest")
         assert "专项治理" in " ".join(parts(digest[0]).values())
+        digests = lambda: " ".join(" ".join(parts(m).values()) for m in w.box.to("digest@test.local"))  # noqa: E731
+        wait_for(lambda: "校外线上培训" in digests(), timeout=70, what="the new article in a digest")
 
         status, body = http_get(f"http://127.0.0.1:{w.health}/healthz")
         assert status == 200 and json.loads(body)["database"] == "ok"
