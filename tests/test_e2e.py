@@ -105,6 +105,15 @@ def test_digest_out_writes_html_without_marking_anything(world) -> None:
     assert len(world["box"].to("digest@test.local")) == 1
 
 
+def test_digest_send_since_is_an_extra_digest_outside_the_ledger(world) -> None:
+    run("poll")
+    run("digest", "--send")
+    assert "sent" in run("digest", "--send", "--since", "7d")  # e.g. a new colleague's catch-up
+    mails = world["box"].to("digest@test.local")
+    assert len(mails) == 2 and "等级保护" in parts(mails[1])["text/html"]
+    assert "0 item(s)" in run("digest", "--send")  # the ledger was left alone: nothing pending again
+
+
 def test_parse_prints_the_design_json_for_a_fetched_article(world) -> None:
     province = world["province"]
     url = f"{base_url(world['server'])}/gbk/{province.article_path(APP_NOTICE)}"

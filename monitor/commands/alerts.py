@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
 from monitor.cli import AppContext, cli, fail, pass_app
 from monitor.commands.data import parse_since
+from monitor.settings import RouteConfig
 
 
 def _digest_routes(app: AppContext, route_name: str | None) -> list:
@@ -23,7 +24,8 @@ def _digest_routes(app: AppContext, route_name: str | None) -> list:
 @cli.command()
 @click.option("--send", is_flag=True, help="Send each digest route's pending items to its channels and mark them.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the digest HTML to this file.")
-@click.option("--since", help="Preview items first seen since this date or duration (default: the pending ones).")
+@click.option("--since", help="Items first seen since this date or duration (default: the pending ones); "
+                               "with --send, an extra digest outside the ledger.")
 @click.option("--route", "route_name", help="Only this digest route.")
 @pass_app
 def digest(app: AppContext, send: bool, out: Path | None, since: str | None, route_name: str | None) -> None:
@@ -33,9 +35,10 @@ def digest(app: AppContext, send: bool, out: Path | None, since: str | None, rou
     from monitor.render import digest_html
 
     routes, names, now = _digest_routes(app, route_name), app.source_names(), utcnow()
-    if send and since:
-        fail("--since is for previews; --send always covers what is pending since the last digest")
     for route in routes:
+        if send and since:
+            _send_since(app, route, parse_since(since) or now, now)
+            continue
         if send:
             for o in digests.send_digest(app.engine, app.channels(), route, app.delivery_config(), names, now,
                                          echo=click.echo):
@@ -52,6 +55,23 @@ def digest(app: AppContext, send: bool, out: Path | None, since: str | None, rou
             click.echo(f"digest {route.name}: {len(found)} item(s) since {start:%Y-%m-%d %H:%M} UTC")
             for item in found:
                 click.echo(f"  [{','.join(item.labels) or '-'}] {item.region or '-'} {item.title[:40]}  {item.document_url}")
+
+
+def _send_since(app: AppContext, route: RouteConfig, start: datetime, now: datetime) -> None:
+    """An extra digest of what the route selected since `start` (a resend, a new colleague's catch-up),
+    outside the ledger: nothing is marked, the scheduled digest still covers what is pending."""
+    from monitor import digest as digests
+
+    items = digests.preview_items(app.engine, route, start, app.source_names())
+    channels = app.channels()
+    for tag in route.notify:
+        if not channels.has(tag):
+            target = digests.write_digest_file(app.delivery_config().digest_dir, items, route.name, start, now)
+            click.echo(f"digest {route.name} -> {tag}: {len(items)} item(s) written to {target} (no channel)")
+            continue
+        report = channels.send_digest(tag, items, route.name, start, now)
+        outcome = "sent" if report.ok else "failed: " + "; ".join(report.errors.values())
+        click.echo(f"digest {route.name} -> {tag}: {len(items)} item(s) since {start:%Y-%m-%d %H:%M} UTC, {outcome}")
 
 
 @cli.command()
