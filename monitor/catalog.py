@@ -119,9 +119,12 @@ class Source(_Strict):
 
 
 def _site(url: str) -> tuple[str, int | None]:
+    """(host without a leading www., port unless the default): jyt.x.gov.cn and www.jyt.x.gov.cn
+    are one site, as the government portals serve them."""
     parts = urlsplit(url)
     port = parts.port if parts.port not in {80, 443} else None
-    return (parts.hostname or "").lower(), port
+    host = (parts.hostname or "").lower()
+    return host.removeprefix("www."), port
 
 
 @lru_cache(maxsize=1)

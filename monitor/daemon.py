@@ -65,6 +65,7 @@ class Daemon:
         self.metrics = Metrics(engine)
         self.fetcher = Fetcher(self.rt.settings.http)
         self.validators: dict[str, Any] = {}  # list validators by URL, kept across polls and reloads
+        self.retired_fetchers: list[Fetcher] = []  # replaced by a reload, closed at shutdown
         self.started_at = utcnow()
         self.in_flight = 0
         self.idle = threading.Condition()
@@ -166,10 +167,18 @@ class Daemon:
             self.rt = old
             self.sync_jobs()
             return
-        if self.rt.settings.http != old.settings.http:  # polls in flight finish on the old fetcher
-            self.fetcher = Fetcher(self.rt.settings.http)
-            log.info("reload.http_settings_applied")
+        if self.rt.settings.http != old.settings.http:
+            self._replace_fetcher(self.rt.settings.http)
         log.info("reload.done", sources=len(self.rt.sources), routes=len(self.rt.routes))
+
+    def _replace_fetcher(self, http: Any) -> None:
+        """New HTTP settings for the next polls; polls in flight finish on the old fetcher, which is
+        closed at shutdown. Unchanged politeness settings keep the per-host gate shared."""
+        old = self.fetcher
+        same_gate = (http.min_delay, http.per_host) == (old.config.min_delay, old.config.per_host)
+        self.fetcher = Fetcher(http, gate=old.gate if same_gate else None)
+        self.retired_fetchers.append(old)
+        log.info("reload.http_settings_applied", shared_host_limits=same_gate)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def _on_signal(self, signum: int, _frame: Any) -> None:
@@ -224,5 +233,6 @@ class Daemon:
         log.info("daemon.stopped", unfinished_jobs=left)
         if left:  # worker threads still busy past the deadline: leave without joining them
             os._exit(0)
-        self.fetcher.close()
+        for fetcher in [*self.retired_fetchers, self.fetcher]:
+            fetcher.close()
         return 0

@@ -99,7 +99,9 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
 class Fetcher:
     """Thread-safe; build one per process and share it, so per-host limits hold across polls."""
 
-    def __init__(self, config: HttpConfig) -> None:
+    def __init__(self, config: HttpConfig, gate: HostGate | None = None) -> None:
+        """`gate`: the per-host limits of a fetcher this one replaces, so polls still running on
+        the old one and new ones on this one share them."""
         self.config = config
         self.session = requests.Session()
         # requests re-reads proxies from the environment on every request (~10 % of a 304 poll):
@@ -122,7 +124,7 @@ class Fetcher:
         adapter.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.gate = HostGate(config.min_delay, config.per_host)
+        self.gate = gate or HostGate(config.min_delay, config.per_host)
         self.robots = RobotsCache(self._fetch_robots)
 
     def close(self) -> None:

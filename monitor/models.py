@@ -123,7 +123,7 @@ class ArticleFailure(SQLModel, table=True):
 
     url: str = Field(sa_column=Column(sa.String(2000), primary_key=True))
     source_id: str = Field(max_length=100, index=True)
-    failures: int = 0
+    failures: int = 0  # "gone" answers (404/410, redirect off the site) in a row, since first_failed_at
     last_error: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     first_failed_at: datetime = _ts(nullable=False, default=True)
     last_failed_at: datetime = _ts(nullable=False, default=True)

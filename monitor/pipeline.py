@@ -10,6 +10,7 @@ from datetime import datetime
 
 import structlog
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from monitor import extract, listing
 from monitor.catalog import Source
@@ -20,6 +21,7 @@ from monitor.models import Document, utcnow
 from monitor.settings import RouteConfig, Settings
 from monitor.sourcehealth import PollOutcome, record_poll
 from monitor.store import (
+    GONE,
     clear_article_failure,
     failing_articles,
     get_validators,
@@ -72,6 +74,10 @@ class PollResult:
 
 class SourceBlocked(Exception):
     """The site answered with a challenge or rate-limit page instead of content."""
+
+
+class OffSite(FetchError):
+    """An article link that redirects to another site: not this source's page."""
 
 
 def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
@@ -162,8 +168,15 @@ def _store_new_articles(source: Source, ctx: PollContext, links: Sequence[listin
 
 def _article_failed(source: Source, ctx: PollContext, url: str, exc: FetchError) -> bool:
     """Record the failure; True when the link is given up on (so it no longer holds the list back)."""
-    with session_scope(ctx.engine) as session:
-        given_up = record_article_failure(session, source.id, url, str(exc), exc.status, utcnow())
+    gone = isinstance(exc, OffSite) or exc.status in GONE
+    for attempt in (1, 2):  # two sources listing the same article may record it at the same moment
+        try:
+            with session_scope(ctx.engine) as session:
+                given_up = record_article_failure(session, source.id, url, str(exc), gone, utcnow())
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
     if given_up:
         log.warning("article.given_up", url=url, error=str(exc))
     else:
@@ -175,9 +188,8 @@ def _store_article(source: Source, ctx: PollContext, link: listing.Link, result:
     page = ctx.fetcher.get(link.url, source=source)
     if page.blocked:
         raise SourceBlocked(page.blocked)
-    if not source.owns(page.url):  # redirected off the site: a copy elsewhere is not this source's
-        log.warning("article.offsite", url=link.url, landed=page.url)
-        return
+    if not source.owns(page.url):  # a copy elsewhere is not this source's; counted like a 404
+        raise OffSite(f"redirected off the site to {page.url}")
     article = extract.extract_article(page.text or "", page.url, source, link)
     published = article.published_at or _list_date(link, ctx.settings)
     parsed = understand(article.text, title=article.title or link.title, region=source.region,

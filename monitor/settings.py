@@ -245,11 +245,12 @@ def literal_secrets_readable_by_others(path: Path) -> list[int]:
 
 
 def _no_user(line: str) -> str:
-    """A user name alone in a URL (mailto://alerts@host) is an address, not a secret."""
-    return _USER_ONLY.sub("://@", line)
+    """A user name alone in a mail URL (mailto://alerts@host) is an address, not a secret; in other
+    schemes that place holds a token (ntfys://TOKEN@host)."""
+    return _MAIL_USER.sub(r"\1@", line)
 
 
-_USER_ONLY = re.compile(r"://[^/\s:@'\"]+@")
+_MAIL_USER = re.compile(r"(\bmailtos?://)[^/\s:@'\"]+@", re.IGNORECASE)
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -64,12 +65,10 @@ def guarding(origin: str) -> Iterator[None]:
         _guard.allowed = previous
 
 
-def check_peer(sock: socket.socket, host: str) -> None:
-    """The address a connection really reached, against the guard of the fetch that opened it."""
+def _check_kind(kind: str, host: str) -> None:
     allowed = getattr(_guard, "allowed", None)
     if allowed is None:
         return  # not opened by a guarded fetch (the guard is set by the fetcher for every request)
-    kind = address_class(str(sock.getpeername()[0]))
     if kind != "public" and kind not in allowed:
         raise AddressRefused(f"refused to fetch {host}: it connected to a {kind} address "
                              "(the name resolved differently when checked)")
@@ -77,26 +76,35 @@ def check_peer(sock: socket.socket, host: str) -> None:
 
 class GuardedConnectionMixin:
     """urllib3 connection whose socket is checked right after the TCP connect, before TLS or the
-    request: a DNS-rebinding name that resolved public for check_target and private here fails."""
+    request: a DNS-rebinding name that resolved public for check_target and private here fails.
+    A kept-alive connection is checked again before each request, against that request's guard."""
 
     host: str
+    peer_kind: str | None = None
 
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()  # type: ignore[misc]
+        self.peer_kind = address_class(str(sock.getpeername()[0]))
         try:
-            check_peer(sock, self.host)
+            _check_kind(self.peer_kind, self.host)
         except AddressRefused:
             sock.close()
             raise
         return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        if self.peer_kind is not None:
+            _check_kind(self.peer_kind, self.host)
+        return super().request(*args, **kwargs)  # type: ignore[misc]
 
 
 def check_target(url: str, origin: str) -> None:
     """Raise AddressRefused when `url` resolves to a non-public class that `origin`'s host is not in.
 
     Names are resolved too, so a DNS name pointing at 127.0.0.1 counts as loopback. The lookup is
-    cached; the connection itself is checked again on its socket (GuardedConnectionMixin), so a
-    name that answers differently the second time is caught there.
+    cached; a direct connection is checked again on its socket (GuardedConnectionMixin), so a name
+    that answers differently the second time is caught there. Through a proxy (the source's own,
+    or the environment's HTTP(S)_PROXY) the proxy connects, and only this check applies.
     """
     host, origin_host = urlsplit(url).hostname or "", urlsplit(origin).hostname or ""
     target = _host_classes(host) - {"public"}

@@ -43,7 +43,7 @@ def stored_urls(session: Session, urls: Iterable[str]) -> set[str]:
 
 
 GONE = frozenset({404, 410})  # answers that may be given up on; anything else is retried for good
-GIVE_UP_AFTER = 5  # failed polls of one article link …
+GIVE_UP_AFTER = 5  # "gone" answers in a row for one article link …
 GIVE_UP_SPAN = timedelta(days=2)  # … over at least this long (sites list pages before they exist)
 
 
@@ -57,18 +57,20 @@ def failing_articles(session: Session, urls: Sequence[str]) -> dict[str, bool]:
     return found
 
 
-def record_article_failure(session: Session, source_id: str, url: str, error: str, status: int | None,
+def record_article_failure(session: Session, source_id: str, url: str, error: str, gone: bool,
                            now: datetime) -> bool:
     """Count one failed fetch of an article; True when it is now given up on.
 
-    Only a link answered 404/410 on GIVE_UP_AFTER polls spread over GIVE_UP_SPAN is given up:
-    timeouts, 5xx and the like say nothing about the article, and retrying them costs one request.
+    Only a link that kept answering "gone" (404/410, or a redirect off the site) on GIVE_UP_AFTER
+    polls in a row, spread over GIVE_UP_SPAN, is given up: any other failure (a timeout, a 5xx)
+    says nothing about the article and starts the count again.
     """
     row = session.get(ArticleFailure, url) or ArticleFailure(url=url, source_id=source_id, first_failed_at=now)
-    row.failures += 1
+    if not gone or not row.failures:
+        row.failures, row.first_failed_at = 0, now
+    row.failures += gone
     row.last_error, row.last_failed_at = error[:2000], now
-    row.given_up = (status in GONE and row.failures >= GIVE_UP_AFTER
-                    and now - row.first_failed_at >= GIVE_UP_SPAN)
+    row.given_up = row.failures >= GIVE_UP_AFTER and now - row.first_failed_at >= GIVE_UP_SPAN
     session.add(row)
     return row.given_up
 

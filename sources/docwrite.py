@@ -51,10 +51,15 @@ def _value(script: str, pos: int, names: dict[str, str]) -> tuple[str | None, in
 
 
 def _written(script: str, names: dict[str, str]) -> str:
-    """What one script writes; string variables it assigns are remembered for later scripts."""
-    out = []
-    for m in _STEP.finditer(script):
+    """What one script writes; string variables it assigns are remembered for later scripts.
+
+    The scan resumes after each value it read, so text inside a string literal (`title='…'` in
+    written HTML) is never taken for an assignment.
+    """
+    out, pos = [], 0
+    while (m := _STEP.search(script, pos)) is not None:
         value, end = _value(script, m.end(), names)
+        pos = max(end, m.end())
         if value is None:
             continue
         if m.group(1):

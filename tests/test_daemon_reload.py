@@ -56,3 +56,12 @@ def test_a_reload_applies_sources_and_new_http_settings(database_url: str, engin
     daemon.reload()
     assert {"poll:a", "poll:c", "digest:daily"} <= jobs(daemon)
     assert daemon.fetcher is not fetcher and daemon.fetcher.config.min_delay == 7
+    assert daemon.retired_fetchers == [fetcher], "kept for the polls still running on it, closed at shutdown"
+
+
+def test_a_reload_with_the_same_politeness_keeps_the_per_host_limits(database_url: str, engine) -> None:
+    daemon = Daemon(loader([lambda: runtime(database_url, ["a"]),
+                            lambda: runtime(database_url, ["a"], HttpConfig(read_timeout=5))]), engine)
+    gate = daemon.fetcher.gate
+    daemon.reload()
+    assert daemon.fetcher.config.read_timeout == 5 and daemon.fetcher.gate is gate

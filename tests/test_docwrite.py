@@ -20,3 +20,9 @@ def test_what_cannot_be_worked_out_writes_nothing_and_comparisons_assign_nothing
 def test_variables_carry_over_to_later_scripts_and_later_assignments_win() -> None:
     page = "<script>var t = 'a';</script><script>t = 'b'; document.write(t)</script>"
     assert render(page) == "b"
+
+
+def test_attributes_inside_written_strings_are_not_taken_for_variables() -> None:
+    page = ("<script>var u = './a.html'; document.write(\"<a href='\" + u + \"' title='x'>a</a>\");"
+            "document.write(title);</script>")
+    assert render(page) == "<a href='./a.html' title='x'>a</a>"

@@ -106,12 +106,15 @@ def test_digest_out_writes_html_without_marking_anything(world) -> None:
 
 
 def test_digest_send_since_is_an_extra_digest_outside_the_ledger(world) -> None:
+    assert "nothing sent" in run("digest", "--send", "--since", "7d")  # nothing stored yet: no empty mail
     run("poll")
     run("digest", "--send")
     assert "sent" in run("digest", "--send", "--since", "7d")  # e.g. a new colleague's catch-up
     mails = world["box"].to("digest@test.local")
     assert len(mails) == 2 and "等级保护" in parts(mails[1])["text/html"]
     assert "0 item(s)" in run("digest", "--send")  # the ledger was left alone: nothing pending again
+    refused = CliRunner().invoke(cli, ["digest", "--send", "--out", str(world["tmp"] / "x.html")])
+    assert refused.exit_code != 0 and "choose one" in refused.output
 
 
 def test_parse_prints_the_design_json_for_a_fetched_article(world) -> None:

@@ -85,6 +85,10 @@ def test_figures_keep_text_and_value() -> None:
     assert {"text": "5430余万条", "value": 54300000, "unit": "条"} in found
 
 
+def test_a_number_naming_a_programme_is_not_a_figure() -> None:
+    assert figures("支持985高校和211高校建设，覆盖3万学校") == [{"text": "3万学校", "value": 30000, "unit": "学校"}]
+
+
 def test_percentage_points_and_bare_ten_thousands() -> None:
     assert figures("上网率提高12.5个百分点，覆盖3万余") == [
         {"text": "12.5个百分点", "value": 12.5, "unit": "个百分点"}, {"text": "3万余", "value": 30000, "unit": ""}]

@@ -115,6 +115,28 @@ def test_a_name_that_resolves_public_when_checked_and_loopback_when_connecting_i
     assert srv.requests == []  # the socket was closed before a request line was sent
 
 
+def test_a_kept_alive_connection_is_checked_again_for_the_next_sources_request(monkeypatch) -> None:
+    """A loopback source leaves a connection to localhost in the pool; a public source whose check
+    was fooled into seeing localhost as public must not get to use it."""
+    from monitor import ssrf
+
+    public = Source.model_validate({"id": "p", "name": "p", "region": "全国", "url": "http://203.0.113.9/list/",
+                                    "robots": False})
+    ssrf._host_classes.cache_clear()
+    try:
+        with scripted({"/x": html(ARTICLE)}) as srv:
+            url = f"http://localhost:{srv.server_address[1]}/x"
+            f = fetcher()
+            assert f.get(url, source=source(url)).status == 200  # the intranet source, allowed
+            monkeypatch.setattr(ssrf, "_resolve", lambda host: {"203.0.113.10"})
+            ssrf._host_classes.cache_clear()
+            with pytest.raises(FetchError, match="connected to a loopback"):
+                f.get(url, source=public)
+        assert len(srv.requests) == 1
+    finally:
+        ssrf._host_classes.cache_clear()
+
+
 def test_a_response_slower_than_the_read_timeout_fails_cleanly() -> None:
     with scripted({"/slow": Answer(200, b"x", delay=2.0)}) as srv, pytest.raises(FetchError, match="timed out"):
         fetcher(read_timeout=0.3).get(f"{srv.base}/slow", source=source(srv.base))

@@ -127,17 +127,20 @@ def test_an_article_that_recovers_loses_its_failure_record(tmp_path: Path, ctx: 
         assert session.exec(select(ArticleFailure)).all() == []
 
 
-@pytest.mark.parametrize(("status", "days", "given_up"), [(404, 3, True), (410, 3, True), (404, 0, False),
-                                                          (503, 9, False), (None, 9, False)])
-def test_only_a_link_gone_for_days_is_given_up(ctx: PollContext, status: int | None, days: int,
-                                               given_up: bool) -> None:
+@pytest.mark.parametrize(("answers", "days", "given_up"), [
+    ("GGGGGGG", 3, True), ("GGGGGGG", 0, False), ("TTTTTTT", 9, False),
+    ("TTTTTTG", 9, False),  # timeouts for days, then one 404: the count of 404s starts there
+    ("GGGGTGG", 9, False),  # a timeout breaks the streak
+])
+def test_only_a_link_gone_poll_after_poll_for_days_is_given_up(ctx: PollContext, answers: str, days: int,
+                                                               given_up: bool) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    answers = []
-    for n in range(GIVE_UP_AFTER + 2):
+    decided = []
+    for n, answer in enumerate(answers):
         with session_scope(ctx.engine) as session:
-            when = start + timedelta(days=days) * n / (GIVE_UP_AFTER + 1)
-            answers.append(record_article_failure(session, "src", "http://a/x.html", "boom", status, when))
-    assert answers[-1] is given_up and not any(answers[:GIVE_UP_AFTER - 1])
+            when = start + timedelta(days=days) * n / (len(answers) - 1)
+            decided.append(record_article_failure(session, "src", "http://a/x.html", "boom", answer == "G", when))
+    assert decided[-1] is given_up and not any(decided[:GIVE_UP_AFTER - 1])
 
 
 def test_a_blocked_site_stores_nothing_and_is_recorded_as_blocked(ctx: PollContext) -> None:

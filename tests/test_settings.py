@@ -81,9 +81,10 @@ def test_only_literal_secrets_in_a_world_readable_config_are_flagged(tmp_path: P
     path = write(tmp_path, "# ops: [wecombot://commented-out-token]\n"
                            'channels:\n  ops: ["wecombot://${WECOM_KEY}"]\n'
                            '  digest: ["mailtos://bot:hunter2@smtp.example.com?to=t@example.com"]\n'
-                           '  relay: ["mailto://alerts@relay.example.com"]\n')
+                           '  relay: ["mailto://alerts@relay.example.com"]\n'
+                           '  phone: ["ntfys://tk_secret@ntfy.example.com/edu"]\n')
     path.chmod(0o644)
-    assert literal_secrets_readable_by_others(path) == [4]
+    assert literal_secrets_readable_by_others(path) == [4, 6]
     path.chmod(0o600)
     assert literal_secrets_readable_by_others(path) == []
 

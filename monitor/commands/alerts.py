@@ -34,10 +34,13 @@ def digest(app: AppContext, send: bool, out: Path | None, since: str | None, rou
     from monitor.models import utcnow
     from monitor.render import digest_html
 
+    if send and out:
+        fail("--send and --out are two ways to deliver a digest: choose one")
     routes, names, now = _digest_routes(app, route_name), app.source_names(), utcnow()
+    failed = False
     for route in routes:
         if send and since:
-            _send_since(app, route, parse_since(since) or now, now)
+            failed = not _send_since(app, route, parse_since(since) or now, now) or failed
             continue
         if send:
             for o in digests.send_digest(app.engine, app.channels(), route, app.delivery_config(), names, now,
@@ -55,23 +58,31 @@ def digest(app: AppContext, send: bool, out: Path | None, since: str | None, rou
             click.echo(f"digest {route.name}: {len(found)} item(s) since {start:%Y-%m-%d %H:%M} UTC")
             for item in found:
                 click.echo(f"  [{','.join(item.labels) or '-'}] {item.region or '-'} {item.title[:40]}  {item.document_url}")
+    if failed:  # an extra digest is not in the ledger, so nothing would retry it
+        fail("a channel refused the extra digest (see above); run the command again to retry")
 
 
-def _send_since(app: AppContext, route: RouteConfig, start: datetime, now: datetime) -> None:
+def _send_since(app: AppContext, route: RouteConfig, start: datetime, now: datetime) -> bool:
     """An extra digest of what the route selected since `start` (a resend, a new colleague's catch-up),
-    outside the ledger: nothing is marked, the scheduled digest still covers what is pending."""
+    outside the ledger: nothing is marked, the scheduled digest still covers what is pending.
+    False when a channel refused it."""
     from monitor import digest as digests
 
     items = digests.preview_items(app.engine, route, start, app.source_names())
-    channels = app.channels()
+    if not items:
+        click.echo(f"digest {route.name}: nothing since {start:%Y-%m-%d %H:%M} UTC, nothing sent")
+        return True
+    channels, ok = app.channels(), True
     for tag in route.notify:
         if not channels.has(tag):
             target = digests.write_digest_file(app.delivery_config().digest_dir, items, route.name, start, now)
             click.echo(f"digest {route.name} -> {tag}: {len(items)} item(s) written to {target} (no channel)")
             continue
         report = channels.send_digest(tag, items, route.name, start, now)
+        ok = ok and report.ok
         outcome = "sent" if report.ok else "failed: " + "; ".join(report.errors.values())
         click.echo(f"digest {route.name} -> {tag}: {len(items)} item(s) since {start:%Y-%m-%d %H:%M} UTC, {outcome}")
+    return ok
 
 
 @cli.command()

@@ -177,9 +177,10 @@ def sources_list(app: AppContext) -> None:
     try:
         with session_scope(app.engine) as session:
             states = {s.source_id: s for s in session.exec(select(SourceState)).all()}
+        with session_scope(app.engine) as session:
             given_up = given_up_counts(session)
-    except Exception:  # no database yet: the catalog is still worth listing
-        states = {}
+    except Exception:  # no database yet, or not upgraded yet: the catalog is still worth listing
+        pass
     for s in app.catalog():
         click.echo(f"{s.id:32s} {s.region:4s} {s.kind:4s} {s.preset or '-':7s} every {s.every}  "
                    f"{'' if s.enabled else '[disabled] '}{_health(states.get(s.id), given_up.get(s.id, 0))}  {s.name}")
