@@ -1,8 +1,10 @@
-"""`kill -9` while the daemon is delivering: a webhook takes 1.5 s per message and the daemon dies
-with one message on the wire and others claimed but not sent yet. (The kill during a poll is covered
-by tests/test_daemon.py.)
+"""`kill -9` in the middle of a poll, and while the daemon is delivering.
 
-After a restart nothing may be lost — the claimed rows come back after `delivery.claim_timeout` —
+During a poll: a slow site, the daemon dies with some articles stored and others not fetched yet.
+After a restart every article is stored once and alerted once.
+
+During delivery: a webhook takes 1.5 s per message and the daemon dies with one message on the
+wire and others claimed but not sent yet. After a restart nothing may be lost — the claimed rows come back after `delivery.claim_timeout` —
 and no message the channel acknowledged may be sent again. The message that was on the wire when the
 process died was never acknowledged to it; it is sent once more: the window the README documents."""
 
@@ -25,6 +27,64 @@ from support.hooks import HookRequest, Reply, hook_server
 
 GROUP = "kill -9"
 CLAIM_TIMEOUT = 3.0
+
+
+def test_kill_9_during_a_poll_loses_nothing_and_repeats_nothing(tmp_path: Path, database_url: str, faults) -> None:
+    articles = [app_article("kp", f"p{n}", n) for n in range(1, 9)]
+    slow = {a.path: html(article_html(a)) for a in articles}
+    for answer in slow.values():
+        answer.delay = 0.4  # a slow site, so the kill lands with the poll half done
+    with ExitStack() as stack:
+        site = stack.enter_context(quiet_scripted({"/kp/": html(listing_html(articles)), **slow}))
+        hooks = stack.enter_context(hook_server({"/ops": Reply(), "/admins": Reply()}))
+        entry = catalog_entry("poll-kill-site", "强杀采集站点", f"{site.base}/kp/", every="2s")
+        (tmp_path / "sources.yml").write_text(yaml.safe_dump([entry], allow_unicode=True), encoding="utf-8")
+        daemon = DaemonProcess(tmp_path, {
+            "database_url": database_url, "timezone": "UTC",
+            "sources": {"builtin": False, "files": ["sources.yml"]},
+            "channels": {"ops": [f"json://{hooks.address}/ops"], "admins": [f"json://{hooks.address}/admins"]},
+            "routes": [{"name": "apps-now", "labels": ["app_governance"], "notify": ["ops"], "mode": "instant"}],
+            "http": {"min_delay": 0, "retries": 0, "connect_timeout": 1, "read_timeout": 3},
+            "delivery": {"every": "1s", "operator_tag": "admins", "claim_timeout": f"{CLAIM_TIMEOUT:g}s"},
+            "shutdown_grace": "5s",
+        })
+        stack.callback(daemon.cleanup)
+        engine = make_engine(database_url)
+
+        def fetched() -> int:
+            return len({r.path for r in site.requests if r.path in slow})
+
+        daemon.start()
+        wait_for(lambda: 3 <= fetched() < len(articles), timeout=30, what="the poll half done")
+        daemon.kill9()
+        with session_scope(engine) as session:
+            stored_at_kill = len(session.exec(select(Document.id)).all())
+        daemon.start()
+
+        def done() -> bool:
+            daemon.assert_alive()
+            with session_scope(engine) as session:
+                rows = session.exec(select(Alert).where(Alert.mode == "instant")).all()
+            return len(rows) == len(articles) and all(a.status == "sent" for a in rows)
+        wait_for(done, timeout=40, what="every article stored and alerted after the restart")
+        time.sleep(3)  # a few more polls and delivery passes: nothing may be stored or sent again
+        stop_code = daemon.stop()
+        faults.daemon(GROUP, daemon)
+
+    with session_scope(engine) as session:
+        documents = list(session.exec(select(Document.url)).all())
+    sent = [json.loads(r.body)["title"] for r in hooks.to("/ops")]
+    with faults.scenario(GROUP, "kill -9 during a poll") as s:
+        per_article = {a.title: sum(a.title in title for title in sent) for a in articles}
+        s.lost += sum(n == 0 for n in per_article.values()) + len(articles) - len(set(documents))
+        s.duplicates += sum(max(0, n - 1) for n in per_article.values())
+        assert len(documents) == len(set(documents)) == len(articles), f"documents: {documents}"
+        assert all(n == 1 for n in per_article.values()), f"messages per article: {per_article}"
+        assert 0 < stored_at_kill < len(articles), f"the kill was to land mid-poll ({stored_at_kill} stored)"
+        assert stop_code == 0
+        s.outcome = (f"killed with {stored_at_kill} of {len(articles)} articles stored; after the restart all "
+                     f"{len(articles)} stored once and alerted once")
+    faults.settle(GROUP)
 
 
 def test_kill_9_during_delivery_loses_nothing_and_repeats_no_acknowledged_alert(tmp_path: Path, database_url: str,
