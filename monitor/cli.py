@@ -26,7 +26,7 @@ class AppContext:
         if self._engine is None:
             from monitor.db import make_engine
 
-            self._engine = make_engine(self.settings.database_url)
+            self._engine = make_engine(self.settings.database_url, threads=self.settings.workers)
         return self._engine
 
     def catalog(self) -> list[Any]:

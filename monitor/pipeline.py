@@ -19,7 +19,7 @@ from monitor.fetch import Fetcher, FetchError, FetchResult, Validators
 from monitor.metrics import Metrics
 from monitor.models import Document, utcnow
 from monitor.settings import RouteConfig, Settings
-from monitor.sourcehealth import PollOutcome, record_poll
+from monitor.sourcehealth import PollOutcome, record_healthy_poll, record_poll
 from monitor.store import (
     GONE,
     clear_article_failure,
@@ -218,10 +218,12 @@ def _list_date(link: listing.Link, settings: Settings) -> datetime | None:
 
 
 def _record(source: Source, ctx: PollContext, outcome: PollOutcome) -> None:
-    delivery = ctx.settings.delivery
+    delivery, now = ctx.settings.delivery, utcnow()
+    if record_healthy_poll(ctx.engine, source.id, outcome, now):
+        return
     with session_scope(ctx.engine) as session:
         alert = record_poll(session, source.id, source.name, outcome, operator_tag=delivery.operator_tag,
-                            failures_before_alert=delivery.failures_before_alert, now=utcnow())
+                            failures_before_alert=delivery.failures_before_alert, now=now)
     if alert is not None:
         log.warning("source.status_changed", title=alert.title, detail=alert.body)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.models import Alert, SourceState, utcnow
@@ -39,8 +40,6 @@ def record_poll(session: Session, source_id: str, source_name: str, outcome: Pol
                 operator_tag: str, failures_before_alert: int, now: datetime | None = None) -> Alert | None:
     """Update SourceState; write an operator alert when the status the operator knows changes."""
     now = now or utcnow()
-    if outcome.ok and not outcome.broken and _still_healthy(session, source_id, outcome, now):
-        return None
     state = session.get(SourceState, source_id) or SourceState(source_id=source_id)
     state.polls += 1
     state.last_poll_at = now
@@ -70,12 +69,14 @@ _GOOD_POLL = (
             documents=_TABLE.c.documents + bindparam("docs"), last_error=None, blocked_reason=None))
 
 
-def _still_healthy(session: Session, source_id: str, outcome: PollOutcome, now: datetime) -> bool:
-    """The common case, a good poll of a source that was fine: one UPDATE, no load, no alert.
-
-    False when the row is missing or the source was not healthy, so the full path decides.
-    """
-    result = session.connection().execute(_GOOD_POLL, {"sid": source_id, "now": now, "docs": outcome.documents})
+def record_healthy_poll(engine: Engine, source_id: str, outcome: PollOutcome, now: datetime) -> bool:
+    """The common case, a good poll of a source that was fine: one UPDATE on a bare connection (no
+    session, no load, no alert). False when the poll was not good, the row is missing or the
+    source was not healthy: then record_poll decides."""
+    if not outcome.ok or outcome.broken:
+        return False
+    with engine.begin() as conn:
+        result = conn.execute(_GOOD_POLL, {"sid": source_id, "now": now, "docs": outcome.documents})
     return result.rowcount == 1
 
 
