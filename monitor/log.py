@@ -85,22 +85,27 @@ def configure_logging(level: str = "INFO", json_lines: bool | None = None, strea
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
-    # Libraries (apprise, apscheduler, urllib3) log through stdlib logging: same redaction, same stream.
+    # Libraries (apprise, apscheduler, urllib3) log through stdlib logging: rendered like our own
+    # events (one JSON line each when json_lines), with the same redaction, on the same stream.
     handler = logging.StreamHandler(stream)
     handler.addFilter(_RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer]))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
+    # urllib3 warns of every retry; the poll's own line (poll.done, error=…) already says how it ended.
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
 
 class _RedactingFilter(logging.Filter):
+    """The message with its arguments filled in, redacted (the traceback is redacted later, by
+    redact_processor, as the formatter renders it)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact_text(record.getMessage())
         record.args = ()
-        if record.exc_info:
-            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
         return True
 
 

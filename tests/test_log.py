@@ -60,3 +60,6 @@ def test_stdlib_library_logs_are_redacted() -> None:
         logging.getLogger("apprise").exception("notify failed for tgram://%s/123", SECRET)
     assert "notify failed" in stream.getvalue()
     assert SECRET not in stream.getvalue()
+    line = json.loads(stream.getvalue().splitlines()[0])  # the same JSON lines as our own events
+    assert line["logger"] == "apprise" and line["level"] == "error" and "timestamp" in line
+    assert "RuntimeError" in json.dumps(line["exception"]), "the traceback is kept, redacted"
