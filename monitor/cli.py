@@ -75,7 +75,7 @@ pass_app = click.make_pass_decorator(AppContext)
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML config file (default: $EDU_MONITOR_CONFIG, else built-in defaults).")
+              help="YAML config file (default: $EDU_MONITOR_CONFIG, else ./edu-monitor.yml if present, else built-in defaults).")
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR.")
 @click.version_option(__version__, prog_name="edu-monitor")
 @click.pass_context

@@ -253,10 +253,16 @@ def _no_user(line: str) -> str:
 _MAIL_USER = re.compile(r"(\bmailtos?://)[^/\s:@'\"]+@", re.IGNORECASE)
 
 
+DEFAULT_CONFIG = Path("edu-monitor.yml")  # what `edu-monitor init` writes in the working directory
+
+
 def load_settings(path: Path | str | None = None) -> Settings:
-    """Build the settings from FILE (or $EDU_MONITOR_CONFIG) and the environment."""
+    """Build the settings from FILE (or $EDU_MONITOR_CONFIG, or ./edu-monitor.yml when it exists —
+    the file `init` wrote, so editing it takes effect) and the environment."""
     if path is None and os.environ.get(CONFIG_ENV):
         path = os.environ[CONFIG_ENV]
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
     config_path = Path(path).resolve() if path else None
     data = read_config_file(config_path) if config_path else {}
     try:

@@ -16,13 +16,23 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_defaults_work_without_any_config(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_work_without_any_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("EDU_MONITOR_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
     settings = load_settings(None)
     assert settings.database_url == "sqlite:///edu-monitor.db"
     assert settings.sources.builtin is True
     assert settings.channels == {}
     assert settings.timezone == "Asia/Shanghai"
+
+
+def test_the_config_init_writes_in_the_working_directory_is_read(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    monkeypatch.delenv("EDU_MONITOR_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "edu-monitor.yml").write_text("timezone: UTC\n", encoding="utf-8")
+    settings = load_settings(None)
+    assert settings.timezone == "UTC" and settings.config_path == tmp_path / "edu-monitor.yml"
 
 
 def test_unknown_key_is_an_error_naming_file_and_key(tmp_path: Path) -> None:
