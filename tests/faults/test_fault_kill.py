@@ -29,6 +29,21 @@ GROUP = "kill -9"
 CLAIM_TIMEOUT = 3.0
 
 
+def one_source_daemon(tmp_path: Path, database_url: str, list_url: str, hooks_address: str) -> DaemonProcess:
+    """A daemon polling one source every 2 s, instant app_governance alerts to the webhook /ops."""
+    entry = catalog_entry("kill-site", "强杀站点", list_url, every="2s")
+    (tmp_path / "sources.yml").write_text(yaml.safe_dump([entry], allow_unicode=True), encoding="utf-8")
+    return DaemonProcess(tmp_path, {
+        "database_url": database_url, "timezone": "UTC",
+        "sources": {"builtin": False, "files": ["sources.yml"]},
+        "channels": {"ops": [f"json://{hooks_address}/ops"], "admins": [f"json://{hooks_address}/admins"]},
+        "routes": [{"name": "apps-now", "labels": ["app_governance"], "notify": ["ops"], "mode": "instant"}],
+        "http": {"min_delay": 0, "retries": 0, "connect_timeout": 1, "read_timeout": 3},
+        "delivery": {"every": "1s", "operator_tag": "admins", "claim_timeout": f"{CLAIM_TIMEOUT:g}s"},
+        "shutdown_grace": "5s",
+    })
+
+
 def test_kill_9_during_a_poll_loses_nothing_and_repeats_nothing(tmp_path: Path, database_url: str, faults) -> None:
     articles = [app_article("kp", f"p{n}", n) for n in range(1, 9)]
     slow = {a.path: html(article_html(a)) for a in articles}
@@ -37,17 +52,7 @@ def test_kill_9_during_a_poll_loses_nothing_and_repeats_nothing(tmp_path: Path, 
     with ExitStack() as stack:
         site = stack.enter_context(quiet_scripted({"/kp/": html(listing_html(articles)), **slow}))
         hooks = stack.enter_context(hook_server({"/ops": Reply(), "/admins": Reply()}))
-        entry = catalog_entry("poll-kill-site", "强杀采集站点", f"{site.base}/kp/", every="2s")
-        (tmp_path / "sources.yml").write_text(yaml.safe_dump([entry], allow_unicode=True), encoding="utf-8")
-        daemon = DaemonProcess(tmp_path, {
-            "database_url": database_url, "timezone": "UTC",
-            "sources": {"builtin": False, "files": ["sources.yml"]},
-            "channels": {"ops": [f"json://{hooks.address}/ops"], "admins": [f"json://{hooks.address}/admins"]},
-            "routes": [{"name": "apps-now", "labels": ["app_governance"], "notify": ["ops"], "mode": "instant"}],
-            "http": {"min_delay": 0, "retries": 0, "connect_timeout": 1, "read_timeout": 3},
-            "delivery": {"every": "1s", "operator_tag": "admins", "claim_timeout": f"{CLAIM_TIMEOUT:g}s"},
-            "shutdown_grace": "5s",
-        })
+        daemon = one_source_daemon(tmp_path, database_url, f"{site.base}/kp/", hooks.address)
         stack.callback(daemon.cleanup)
         engine = make_engine(database_url)
 
@@ -94,17 +99,7 @@ def test_kill_9_during_delivery_loses_nothing_and_repeats_no_acknowledged_alert(
         site = stack.enter_context(quiet_scripted({"/kd/": html(listing_html(articles)),
                                                    **{a.path: html(article_html(a)) for a in articles}}))
         hooks = stack.enter_context(hook_server({"/ops": Reply(200, b"{}", delay=1.5), "/admins": Reply()}))
-        entry = catalog_entry("kill-site", "强杀站点", f"{site.base}/kd/", every="2s")
-        (tmp_path / "sources.yml").write_text(yaml.safe_dump([entry], allow_unicode=True), encoding="utf-8")
-        daemon = DaemonProcess(tmp_path, {
-            "database_url": database_url, "timezone": "UTC",
-            "sources": {"builtin": False, "files": ["sources.yml"]},
-            "channels": {"ops": [f"json://{hooks.address}/ops"], "admins": [f"json://{hooks.address}/admins"]},
-            "routes": [{"name": "apps-now", "labels": ["app_governance"], "notify": ["ops"], "mode": "instant"}],
-            "http": {"min_delay": 0, "retries": 0, "connect_timeout": 1, "read_timeout": 3},
-            "delivery": {"every": "1s", "operator_tag": "admins", "claim_timeout": f"{CLAIM_TIMEOUT:g}s"},
-            "shutdown_grace": "5s",
-        })
+        daemon = one_source_daemon(tmp_path, database_url, f"{site.base}/kd/", hooks.address)
         stack.callback(daemon.cleanup)
         engine = make_engine(database_url)
 
