@@ -33,7 +33,6 @@ def test_migrations_reach_head_without_drift(db_url: str) -> None:
     assert {"document", "item", "itemlabel", "sourcestate", "alert", "httpcache", "digestrun"} <= tables
 
 
-@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite pragmas")
 def test_the_alembic_command_works_from_pyproject_alone(tmp_path: Path) -> None:
     """What the README tells a developer to run: `alembic upgrade head`, then `alembic check`."""
     for name in ("pyproject.toml", "migrations"):
@@ -48,6 +47,7 @@ def test_the_alembic_command_works_from_pyproject_alone(tmp_path: Path) -> None:
     assert "No new upgrade operations detected" in done.stdout + done.stderr
 
 
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite pragmas")
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(db_url: str) -> None:
     engine = make_engine(db_url)
     with engine.connect() as conn:
