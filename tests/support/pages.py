@@ -21,14 +21,7 @@ class _Handler(QuietHandler):
         self.server.hits.append(self.path)
         found = self.server.pages.get(self.path) or self.server.pages.get(self.path.split("?", 1)[0])
         body, ctype, code = (*found, 200) if found else (b"not found", "text/plain", 404)
-        try:
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        self.reply(code, body, {"Content-Type": ctype})
 
 
 class PageServer(ThreadingHTTPServer):

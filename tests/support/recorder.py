@@ -45,12 +45,7 @@ def recording_server(recorder: Recorder | None = None) -> Iterator[Recorder]:
             body = self.posted_text()
             with recorder.lock:
                 recorder.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
-            status = recorder.answer()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(recorder.body)))
-            self.end_headers()
-            self.wfile.write(recorder.body)
+            self.reply(recorder.answer(), recorder.body, {"Content-Type": "application/json"})
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     recorder.port = server.server_address[1]

@@ -37,6 +37,18 @@ class QuietHandler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
+    def reply(self, code: int, body: bytes, headers: dict[str, str]) -> None:
+        """One whole answer; a client that hung up first is not the test's concern."""
+        try:
+            self.send_response(code)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def posted_text(self) -> str:
         """The request body (a webhook's JSON), decoded leniently."""
         length = int(self.headers.get("Content-Length") or 0)

@@ -99,28 +99,17 @@ class _Handler(QuietHandler):
         if self.server.delay:
             time.sleep(self.server.delay)
         if path.startswith("/down/"):
-            return self._send(503, b"unavailable", {})
+            return self.reply(503, b"unavailable", {})
         target = (self.server.root / path.lstrip("/")).resolve()
         if target.is_dir():
             target = target / "index.html"
         if self.server.root not in target.parents or not target.is_file():
-            return self._send(404, b"not found", {})
+            return self.reply(404, b"not found", {})
         body = target.read_bytes()
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag:
-            return self._send(304, b"", {"ETag": etag})
-        return self._send(200, body, {"ETag": etag, "Content-Type": "text/html"})
-
-    def _send(self, code: int, body: bytes, headers: dict[str, str]) -> None:
-        try:
-            self.send_response(code)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+            return self.reply(304, b"", {"ETag": etag})
+        return self.reply(200, body, {"ETag": etag, "Content-Type": "text/html"})
 
 
 class _StaticServer(ThreadingHTTPServer):
