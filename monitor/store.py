@@ -66,9 +66,12 @@ def record_article_failure(session: Session, source_id: str, url: str, error: st
     says nothing about the article and starts the count again.
     """
     row = session.get(ArticleFailure, url) or ArticleFailure(url=url, source_id=source_id, first_failed_at=now)
-    if not gone or not row.failures:
+    if not gone:  # a timeout or 5xx breaks the streak of "gone" answers
         row.failures, row.first_failed_at = 0, now
-    row.failures += gone
+    else:
+        if not row.failures:
+            row.first_failed_at = now
+        row.failures += 1
     row.last_error, row.last_failed_at = error[:2000], now
     row.given_up = row.failures >= GIVE_UP_AFTER and now - row.first_failed_at >= GIVE_UP_SPAN
     session.add(row)
