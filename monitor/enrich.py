@@ -10,6 +10,7 @@ import calendar
 import datetime as dt
 import re
 
+from monitor import regions
 from monitor.normalize import for_matching
 from monitor.taxonomy import NATIONAL, PROVINCES
 
@@ -97,12 +98,9 @@ def document_region(title: str, head_lines: list[str]) -> str | None:
             break
         if _SUMMARY.match(norm):
             continue
-        prov = _PROVINCE.search(norm)
-        nat = _NATIONAL_ACTOR.search(norm)
-        if prov and (not nat or prov.start() < nat.start()):
-            return _NAMES[prov.group(0)]
-        if nat:
-            return NATIONAL
+        found = [m for m in regions.mentions(norm) if m.rank == regions.ACTOR]
+        if found:
+            return found[0].region
     return None
 
 

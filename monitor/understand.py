@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import structlog
 
-from monitor import enrich, segment
+from monitor import enrich, regions, segment
 from monitor.classify import classify_normalized
 from monitor.normalize import for_matching
 from monitor.taxonomy import NATIONAL, REGIONS
@@ -55,8 +55,13 @@ class ParsedDocument:
                 "items": [asdict(item) for item in self.items]}
 
 
-def _item_region(seg: segment.Segment, norm: str, doc_region: str | None) -> str | None:
-    """The province of a 各地 paragraph, an actor the item starts with, else the publisher's region."""
+def _item_region(seg: segment.Segment, norm: str, doc_region: str | None, kind: str) -> str | None:
+    """The province of a 各地 paragraph, an actor the item starts with, else the publisher's region.
+
+    An article's one item takes the actor of its headline and body (see monitor/regions.py).
+    """
+    if kind == "article":
+        return regions.actor_region(f"{for_matching(seg.title)}\n{norm}") or doc_region
     if seg.place:
         return enrich.province_of(seg.place)
     lead = enrich.leading_actor(norm)
@@ -65,7 +70,8 @@ def _item_region(seg: segment.Segment, norm: str, doc_region: str | None) -> str
     return lead if lead and doc_region in (None, NATIONAL) else doc_region
 
 
-def _item(seq: int, seg: segment.Segment, doc_region: str | None, period: str | None) -> ParsedItem:
+def _item(seq: int, seg: segment.Segment, doc_region: str | None, period: str | None,
+          kind: str) -> ParsedItem:
     text = seg.text
     norm_title, norm = for_matching(seg.title), "\n".join(map(for_matching, seg.lines))
     labels, evidence = classify_normalized(norm_title, norm[:CLASSIFY_CHARS])
@@ -73,7 +79,7 @@ def _item(seq: int, seg: segment.Segment, doc_region: str | None, period: str | 
     whole = f"{seg.title}\n{text}"
     return ParsedItem(
         seq=seq, section=seg.section, title=seg.title, text=text, labels=labels, evidence=evidence,
-        region=_item_region(seg, norm, doc_region),
+        region=_item_region(seg, norm, doc_region, kind),
         regions_mentioned=enrich.regions_mentioned(whole, norm=f"{norm_title}\n{norm}"),
         date=date, date_end=date_end, figures=enrich.figures(text, norm=norm),
         doc_titles=enrich.doc_titles(whole), redacted=seg.redacted,
@@ -91,7 +97,9 @@ def _understand(text: str, title: str | None, region: str | None, published: dt.
     doc_region = given or enrich.document_region(doc_title, lines)
     if doc_region is None and kind == "monthly_report":
         doc_region = NATIONAL  # the report series is the Ministry's; provinces are items' own regions
-    items = [_item(i, seg, doc_region, period) for i, seg in enumerate(segments, 1)]
+    elif doc_region is None and kind in ("work_points", "plan"):
+        doc_region = regions.actor_region(for_matching("\n".join(lines)))  # a county named in a task
+    items = [_item(i, seg, doc_region, period, kind) for i, seg in enumerate(segments, 1)]
     return ParsedDocument(doc_title, kind, period, doc_region, items)
 
 
