@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import structlog
 
-from monitor import enrich, regions, segment
+from monitor import dates, enrich, layout, regions, segment
 from monitor.classify import classify_normalized
 from monitor.normalize import for_matching
 from monitor.taxonomy import NATIONAL, REGIONS
@@ -70,12 +70,31 @@ def _item_region(seg: segment.Segment, norm: str, doc_region: str | None, kind: 
     return lead if lead and doc_region in (None, NATIONAL) else doc_region
 
 
-def _item(seq: int, seg: segment.Segment, doc_region: str | None, period: str | None,
-          kind: str) -> ParsedItem:
-    text = seg.text
+@dataclass(frozen=True)
+class _Context:
+    """What every item of a document shares: its region, period, kind and the page's own dates."""
+
+    region: str | None
+    period: str | None
+    kind: str
+    stamp: dt.date | None = None
+    own_date: str | None = None  # a notice's signature or title date
+
+
+def _dates(seg: segment.Segment, norm_title: str, norm: str, ctx: _Context) -> tuple[str | None, str | None]:
+    if ctx.kind != "article":
+        return enrich.find_date(seg.text, ctx.period, norm=norm)
+    if ctx.own_date:
+        return ctx.own_date, None
+    period_year = int(ctx.period[:4]) if ctx.period and ctx.period[:4].isdigit() else None
+    return dates.event_date(norm_title, f"{norm_title}\n{norm}", ctx.stamp, period_year)
+
+
+def _item(seq: int, seg: segment.Segment, ctx: _Context) -> ParsedItem:
+    text, doc_region, kind = seg.text, ctx.region, ctx.kind
     norm_title, norm = for_matching(seg.title), "\n".join(map(for_matching, seg.lines))
     labels, evidence = classify_normalized(norm_title, norm[:CLASSIFY_CHARS])
-    date, date_end = enrich.find_date(text, period, norm=norm)
+    date, date_end = _dates(seg, norm_title, norm, ctx)
     whole = f"{seg.title}\n{text}"
     return ParsedItem(
         seq=seq, section=seg.section, title=seg.title, text=text, labels=labels, evidence=evidence,
@@ -88,7 +107,7 @@ def _item(seq: int, seg: segment.Segment, doc_region: str | None, period: str | 
 
 def _understand(text: str, title: str | None, region: str | None, published: dt.date | None) -> ParsedDocument:
     lines = segment.clean_lines(text[:MAX_CHARS])
-    found = title or segment.detect_title(lines)
+    found = title or layout.headline(text[:20_000]) or segment.detect_title(lines)
     kind = segment.detect_kind(found or "", lines)
     doc_title = found or segment.fallback_title(lines)
     kind, segments = segment.segment(lines, kind, doc_title)
@@ -99,7 +118,12 @@ def _understand(text: str, title: str | None, region: str | None, published: dt.
         doc_region = NATIONAL  # the report series is the Ministry's; provinces are items' own regions
     elif doc_region is None and kind in ("work_points", "plan"):
         doc_region = regions.actor_region(for_matching("\n".join(lines)))  # a county named in a task
-    items = [_item(i, seg, doc_region, period, kind) for i, seg in enumerate(segments, 1)]
+    ctx = _Context(doc_region, period, kind)
+    if kind == "article":
+        stamp = published or dates.page_stamp(text[:20_000].split("\n"))
+        own = dates.document_date(doc_title, lines) if dates.is_notice(doc_title, lines) else None
+        ctx = _Context(doc_region, period, kind, stamp, own)
+    items = [_item(i, seg, ctx) for i, seg in enumerate(segments, 1)]
     return ParsedDocument(doc_title, kind, period, doc_region, items)
 
 
