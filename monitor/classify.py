@@ -37,6 +37,8 @@ class Rules:
     masks: tuple[re.Pattern[str], ...]
     cues: dict[str, tuple[Cue, ...]]
     suppressed_by: dict[str, tuple[str, ...]]
+    suppressed_in: dict[str, re.Pattern[str]]  # a context in which a label's cues are not actions
+    relevance: re.Pattern[str]  # an item that matches none of this is off-topic: no labels at all
     doc_before: re.Pattern[str]
     doc_after: re.Pattern[str]
     events: re.Pattern[str]
@@ -69,6 +71,9 @@ def parse_rules(data: dict) -> Rules:
         masks=tuple(re.compile(p) for p in data.get("masks") or ()),
         cues=cues,
         suppressed_by={lab: tuple(spec.get("suppressed_by") or ()) for lab, spec in labels.items()},
+        suppressed_in={lab: re.compile(spec["suppressed_in"]) for lab, spec in labels.items()
+                       if spec.get("suppressed_in")},
+        relevance=re.compile(data.get("relevance") or "."),
         doc_before=re.compile(f"({names['document_verbs_before']})了?[^。；;，,]{{0,12}}$"),
         doc_after=re.compile(names["document_verbs_after"]),
         events=re.compile(names["events"]),
@@ -148,6 +153,11 @@ def _names(ctx: _Text, rules: Rules) -> list[str]:
     return found
 
 
+def is_relevant(text: str, rules: Rules | None = None) -> bool:
+    """Whether a text (matching form) is about informatization or cybersecurity at all."""
+    return bool((rules or load_rules()).relevance.search(text))
+
+
 def classify(title: str, text: str, rules: Rules | None = None) -> tuple[list[str], dict[str, list[str]]]:
     """Labels (in TAXONOMY order) and, per label, the cues that matched (default: rules.yml)."""
     return classify_normalized(for_matching(title or ""), for_matching(text or ""), rules)
@@ -169,6 +179,9 @@ def classify_normalized(heading: str, body: str,
             evidence.setdefault(label, []).append(f"名称:{name}")
     for label, over in rules.suppressed_by.items():
         if label in evidence and any(o in evidence for o in over):
+            del evidence[label]
+    for label, context in rules.suppressed_in.items():
+        if label in evidence and context.search(part.text):
             del evidence[label]
     labels = [lab for lab in LABELS if lab in evidence]
     return labels, {lab: list(dict.fromkeys(evidence[lab])) for lab in labels}

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 
 import structlog
 
-from monitor import dates, enrich, layout, regions, segment
-from monitor.classify import classify_normalized
+from monitor import dates, enrich, labelmodel, layout, regions, segment
+from monitor.classify import classify_normalized, is_relevant
 from monitor.normalize import for_matching
 from monitor.taxonomy import NATIONAL, REGIONS
 
@@ -48,6 +48,7 @@ class ParsedDocument:
     period: str | None
     region: str | None
     items: list[ParsedItem] = field(default_factory=list)
+    notice: bool = False  # a 公文 (notice, opinion, measure): its structure, not part of the contract
 
     def to_json(self) -> dict:
         """DESIGN.md's `parse --json` object."""
@@ -77,6 +78,8 @@ class _Context:
     region: str | None
     period: str | None
     kind: str
+    model: labelmodel.Model | None
+    notice: bool = False
     stamp: dt.date | None = None
     own_date: str | None = None  # a notice's signature or title date
 
@@ -94,6 +97,9 @@ def _item(seq: int, seg: segment.Segment, ctx: _Context) -> ParsedItem:
     text, doc_region, kind = seg.text, ctx.region, ctx.kind
     norm_title, norm = for_matching(seg.title), "\n".join(map(for_matching, seg.lines))
     labels, evidence = classify_normalized(norm_title, norm[:CLASSIFY_CHARS])
+    if kind == "article" and not is_relevant(f"{norm_title}\n{norm}"):
+        labels, evidence = [], {}  # an off-topic page (sports day, admissions) never alerts
+    labels, evidence = labelmodel.refine(ctx.model, norm_title, norm, labels, evidence, kind, ctx.notice)
     date, date_end = _dates(seg, norm_title, norm, ctx)
     whole = f"{seg.title}\n{text}"
     return ParsedItem(
@@ -105,7 +111,8 @@ def _item(seq: int, seg: segment.Segment, ctx: _Context) -> ParsedItem:
     )
 
 
-def _understand(text: str, title: str | None, region: str | None, published: dt.date | None) -> ParsedDocument:
+def _understand(text: str, title: str | None, region: str | None, published: dt.date | None,
+                model: labelmodel.Model | None) -> ParsedDocument:
     lines = segment.clean_lines(text[:MAX_CHARS])
     found = title or layout.headline(text[:20_000]) or segment.detect_title(lines)
     kind = segment.detect_kind(found or "", lines)
@@ -118,20 +125,28 @@ def _understand(text: str, title: str | None, region: str | None, published: dt.
         doc_region = NATIONAL  # the report series is the Ministry's; provinces are items' own regions
     elif doc_region is None and kind in ("work_points", "plan"):
         doc_region = regions.actor_region(for_matching("\n".join(lines)))  # a county named in a task
-    ctx = _Context(doc_region, period, kind)
+    notice = kind == "article" and dates.is_notice(doc_title, lines)
+    ctx = _Context(doc_region, period, kind, model, notice)
     if kind == "article":
         stamp = published or dates.page_stamp(text[:20_000].split("\n"))
-        own = dates.document_date(doc_title, lines) if dates.is_notice(doc_title, lines) else None
-        ctx = _Context(doc_region, period, kind, stamp, own)
+        own = dates.document_date(doc_title, lines) if notice else None
+        ctx = _Context(doc_region, period, kind, model, notice, stamp, own)
     items = [_item(i, seg, ctx) for i, seg in enumerate(segments, 1)]
-    return ParsedDocument(doc_title, kind, period, doc_region, items)
+    return ParsedDocument(doc_title, kind, period, doc_region, items, notice=notice)
+
+
+_SHIPPED = object()
 
 
 def understand(text: str, *, title: str | None = None, region: str | None = None,
-               published: dt.date | None = None) -> ParsedDocument:
-    """Segment, enrich and classify a document's main text; on input it cannot read, an empty article."""
+               published: dt.date | None = None, label_model: object = _SHIPPED) -> ParsedDocument:
+    """Segment, enrich and classify a document's main text; on input it cannot read, an empty article.
+
+    `label_model`: the shipped model by default; None for the rules' labels alone (training).
+    """
+    model = labelmodel.load_default() if label_model is _SHIPPED else label_model
     try:
-        return _understand(text or "", title, region, published)
+        return _understand(text or "", title, region, published, model)
     except Exception:  # a bad page must never stop a poll; the raw text is still stored upstream
         log.exception("understand.failed", title=title, chars=len(text) if isinstance(text, str) else None)
         return ParsedDocument(title or "", "article", None, region, [])

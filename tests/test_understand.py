@@ -13,6 +13,7 @@ import opencc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor import labelmodel
 from monitor.understand import ParsedDocument, ParsedItem, _understand, understand
 
 REPORT = """2031年12月教育信息化和网络安全工作月报
@@ -88,14 +89,14 @@ def test_to_json_serialises_every_field() -> None:
 @given(st.text(alphabet=st.sampled_from("★☆一二三是、.．（）()1234567890 \n年月日至底截略?</p>省市甘肃兵团会议培训《》，。"),
                max_size=300))
 def test_structure_like_junk_never_raises(text: str) -> None:
-    doc = _understand(text, None, None, None)
+    doc = _understand(text, None, None, None, labelmodel.load_default())
     assert doc.kind in ("monthly_report", "work_points", "plan", "article")
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.text(max_size=500))
 def test_arbitrary_text_never_raises(text: str) -> None:
-    _understand(text, None, None, None)
+    _understand(text, None, None, None, labelmodel.load_default())
 
 
 def test_empty_and_binary_input() -> None:

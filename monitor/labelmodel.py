@@ -1,0 +1,144 @@
+"""The learned label decision: which of the rules' candidate labels are the item's principal actions.
+
+The rules of rules.yml find cues; whether a cue is the item's principal action or a mention is
+what they get wrong most. A logistic model per label weighs the rules' verdicts together with the
+place of the cues (heading, lead, how often) and the document's structure (notice or not, kind),
+trained on the annotated items by `bench/understanding.py --write-model` (see README). Inference is plain
+Python over a small JSON file (monitor/data/labelmodel.json), deterministic, nothing downloaded;
+scikit-learn is needed only to train.
+
+The model only filters: every label it keeps was found by a rule cue, or is the policy_document of
+a 公文 (evidence "公文"), so every label keeps evidence a reader can check.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from monitor.taxonomy import LABELS
+
+MODEL_PATH = Path(__file__).with_name("data") / "labelmodel.json"
+LEAD_CHARS = 150  # the lead says what the item is about; the rest repeats or digresses
+THRESHOLD = 0.3  # chosen by cross-validation (bench/understanding.py --folds 5)
+
+
+@dataclass(frozen=True)
+class Model:
+    labels: tuple[str, ...]
+    bias: tuple[float, ...]
+    weights: dict[str, tuple[float, ...]]  # feature → one weight per label
+
+
+def features(heading: str, body: str, evidence: dict[str, list[str]], kind: str, notice: bool) -> set[str]:
+    """Binary features of one item (heading and body in matching form) and the rules' evidence.
+
+    Where a cue stands says whether it is the item's action or a mention: in the heading, in the
+    lead, how often. The rules' other labels and the document's structure give the context.
+    """
+    out = {f"k:{kind}"}
+    if notice:
+        out.add("notice")
+    lead = body[:LEAD_CHARS]
+    for label, cues in evidence.items():
+        plain = [c.removeprefix("名称:") for c in cues]
+        out.add(f"r:{label}")
+        out.add(f"n:{label}:{min(len(plain), 3)}")
+        if any(c in heading for c in plain):
+            out.add(f"h:{label}")
+        if any(c in lead for c in plain):
+            out.add(f"l:{label}")
+        if any(c.startswith("名称:") for c in cues):
+            out.add(f"name:{label}")
+    return out
+
+
+def decide(model: Model, feats: set[str]) -> dict[str, float]:
+    """Probability of every label."""
+    scores = list(model.bias)
+    for feat in feats:
+        row = model.weights.get(feat)
+        if row:
+            for i, w in enumerate(row):
+                scores[i] += w
+    return {label: 1 / (1 + math.exp(-s)) for label, s in zip(model.labels, scores, strict=True)}
+
+
+def candidates(feats: set[str]) -> set[str]:
+    """The labels the model may keep: the rules' ones, and policy_document for a 公文."""
+    found = {f[2:] for f in feats if f.startswith("r:")}
+    if "notice" in feats:
+        found.add("policy_document")
+    return found
+
+
+def refine(model: Model | None, heading: str, body: str, labels: list[str], evidence: dict[str, list[str]],
+           kind: str, notice: bool) -> tuple[list[str], dict[str, list[str]]]:
+    """The candidate labels the model keeps, each with its evidence.
+
+    The model only filters: every label it keeps was found by a rule cue (or is a 公文's
+    policy_document), so every label an alert shows has evidence a reader can check.
+    """
+    if model is None:
+        return labels, evidence
+    feats = features(heading, body, evidence, kind, notice)
+    probs = decide(model, feats)
+    keep = candidates(feats)
+    chosen = [lab for lab in LABELS if lab in keep and probs.get(lab, 0.0) >= THRESHOLD]
+    return chosen, {lab: evidence.get(lab) or ["公文"] for lab in chosen}  # only a 公文 lacks a cue
+
+
+def from_json(data: dict) -> Model:
+    labels = tuple(data["labels"])
+    unknown = set(labels) - set(LABELS)
+    if unknown:
+        raise ValueError(f"label model: unknown label ids {sorted(unknown)}")
+    return Model(labels, tuple(data["bias"]), {f: tuple(w) for f, w in data["weights"].items()})
+
+
+@lru_cache(maxsize=1)
+def load_default() -> Model | None:
+    """The shipped model, or None when the file is absent (the rules alone then decide)."""
+    if not MODEL_PATH.exists():
+        return None
+    return from_json(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
+
+
+def train(examples: list[tuple[set[str], set[str]]], c: float = 3.0) -> Model:
+    """Fit one L2 logistic regression per label on (features, gold labels) pairs (needs scikit-learn).
+
+    Each label's model sees only the items where it is a candidate: it learns when a rule's cue
+    is the item's action and when it is a mention.
+    """
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = DictVectorizer()
+    x = vec.fit_transform([dict.fromkeys(feats, 1) for feats, _ in examples])
+    names = vec.get_feature_names_out()
+    labels = tuple(LABELS)
+    bias, columns = [], []
+    for label in labels:
+        rows = [i for i, (feats, _) in enumerate(examples) if label in candidates(feats)]
+        y = [label in examples[i][1] for i in rows]
+        if len(set(y)) < 2:  # never or always right among its candidates: the bias alone decides
+            bias.append(6.0 if y and y[0] else -6.0)
+            columns.append([0.0] * len(names))
+            continue
+        fit = LogisticRegression(C=c, solver="lbfgs", max_iter=2000).fit(x[rows], y)
+        bias.append(float(fit.intercept_[0]))
+        columns.append([float(w) for w in fit.coef_[0]])
+    weights = {}
+    for j, name in enumerate(names):
+        row = tuple(round(col[j], 4) for col in columns)
+        if any(abs(w) >= 0.002 for w in row):
+            weights[str(name)] = row
+    return Model(labels, tuple(round(b, 4) for b in bias), weights)
+
+
+def to_json(model: Model) -> dict:
+    return {"labels": list(model.labels), "bias": list(model.bias),
+            "weights": {f: list(w) for f, w in sorted(model.weights.items())}}

@@ -1,0 +1,54 @@
+"""The label model: a filter over the rules' candidates that keeps readable evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitor import labelmodel
+from monitor.taxonomy import LABELS
+from monitor.understand import understand
+
+CASES = yaml.safe_load((Path(__file__).parent / "cases" / "labels.yml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_article_labels(case: dict) -> None:
+    (item,) = understand(case["page"]).items
+    assert set(case["has"]) <= set(item.labels)
+    assert not set(case.get("not") or ()) & set(item.labels)
+    assert all(item.evidence[label] for label in item.labels)  # every label says why
+
+
+def test_the_shipped_model_covers_the_taxonomy_and_is_small() -> None:
+    model = labelmodel.load_default()
+    assert model is not None and set(model.labels) == set(LABELS)
+    assert labelmodel.MODEL_PATH.stat().st_size < 200_000
+
+
+def test_the_model_only_keeps_candidates() -> None:
+    model = labelmodel.Model(tuple(LABELS), tuple(6.0 for _ in LABELS), {})  # says yes to everything
+    labels, evidence = labelmodel.refine(model, "标题", "正文", ["meeting"], {"meeting": ["会议"]},
+                                         "article", notice=True)
+    assert labels == ["policy_document", "meeting"]
+    assert evidence == {"policy_document": ["公文"], "meeting": ["会议"]}
+
+
+def test_without_a_model_the_rules_decide() -> None:
+    assert labelmodel.refine(None, "h", "b", ["meeting"], {"meeting": ["会议"]}, "article", False) == \
+        (["meeting"], {"meeting": ["会议"]})
+
+
+def test_a_model_file_with_an_unknown_label_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown label"):
+        labelmodel.from_json({"labels": ["weather"], "bias": [0.0], "weights": {}})
+
+
+def test_training_learns_when_a_cue_is_a_mention() -> None:
+    pytest.importorskip("sklearn")
+    action = ({"r:meeting", "h:meeting", "l:meeting", "k:article"}, {"meeting"})
+    mention = ({"r:meeting", "k:article"}, set())
+    model = labelmodel.train([action] * 6 + [mention] * 6, c=3.0)
+    assert labelmodel.decide(model, action[0])["meeting"] > 0.7 > 0.3 > labelmodel.decide(model, mention[0])["meeting"]
