@@ -8,6 +8,7 @@ line just before the first stamp. Pure functions on the raw text's lines.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from monitor.normalize import for_matching
 
@@ -52,3 +53,55 @@ def headline(raw: str) -> str | None:
                     return candidate
             return None
     return None
+
+
+_CHAPTER_MARK = re.compile(r"(?<=[。;；:：!！?？\u4e00-\u9fff”)])([一二三四五六七八九十]{1,3})、")
+_TASK_MARK = re.compile(r"(?<=[。;；:：!！?？\u4e00-\u9fff”)])(\d{1,2})[.．、](?=[\u4e00-\u9fff“《])")
+_DOUBLED = re.compile(r"^(.{8,60}?)\1")
+_ADDRESSEE = re.compile(r"(?<=要点|通知|方案|计划|意见|规划)(?=各[^,，。]{1,40}[:：])")
+_CN = "一二三四五六七八九十"
+LONG_LINE = 400
+
+
+def _cn_value(numeral: str) -> int:
+    if numeral == "十":
+        return 10
+    if numeral.startswith("十"):
+        return 10 + _CN.index(numeral[1]) + 1
+    return _CN.index(numeral[0]) + 1 if len(numeral) == 1 else 0
+
+
+def _cuts(line: str) -> list[int]:
+    """Where chapters (一、二、…) and tasks (1. 2. …, restarting under each chapter) start, in order."""
+    marks = sorted([(m.start(), "c", _cn_value(m.group(1))) for m in _CHAPTER_MARK.finditer(line)]
+                   + [(m.start(), "t", int(m.group(1))) for m in _TASK_MARK.finditer(line)])
+    cuts, chapter, task = [], 0, 0
+    for at, kind, value in marks:
+        if kind == "c" and value == chapter + 1:
+            cuts.append(at)
+            chapter, task = value, 0
+        elif kind == "t" and value == task + 1:
+            cuts.append(at)
+            task = value
+    return cuts if chapter >= 2 or task >= 3 else []
+
+
+def reflow(lines: list[str]) -> list[str]:
+    """Lines of a page that lost its line breaks, cut where its numbered structure starts.
+
+    Only very long lines are touched, and only at numbers that run in sequence (一、二、… and
+    1. 2. … under each), so a "1、2号楼" inside a sentence stays whole.
+    """
+    out: list[str] = []
+    for line in lines:
+        if len(line) < LONG_LINE:
+            out.append(line)
+            continue
+        if m := _DOUBLED.match(line):  # a headline printed twice, then the text
+            out.append(m.group(1))
+            line = line[m.end():]
+        line = _ADDRESSEE.sub("\n", line)
+        for part in line.split("\n"):
+            bounds = [0, *_cuts(part), len(part)]
+            out.extend(s for a, b in pairwise(bounds) if (s := part[a:b].strip()))
+    return out

@@ -31,7 +31,9 @@ _NATIONAL = re.compile(
     r"[\u4e00-\u9fff]{2,4}总[局署](?![\u4e00-\u9fff]{0,2}[区省市县])|"
     r"国家[^\s,。;、]{0,6}(委员会|委|局|署|中心|馆)|"
     r"中国[^\s,。;、《》]{1,12}(学会|协会|研究会|联合会)|"
-    r"全国(?=[^,。;\n]{0,24}(会议|大会|活动|论坛|工作会|交流会|研讨会|竞赛|大赛|评选|培训))"
+    r"(文化|科技|民政|司法|商务|外交|交通运输|农业农村|自然资源|生态环境|住房和城乡建设|水利|卫生|应急管理)部|"
+    r"中央[\u4e00-\u9fff]{2,10}(大学|学院|馆|台|委员会)|"
+    r"全国(?=[^,。;\n]{0,30}(会议|大会|活动|论坛|工作会|交流会|研讨会|推进会|现场会|座谈会|经验交流|竞赛|大赛|评选|培训))"
 )
 # Bodies of Taiwan and Hong Kong whose presence makes an unqualified 教育部/教育局 theirs.
 _TAIWAN = re.compile(r"行政院|立法院|国教署|体育署|国民及学前教育署|资安署|资通安全|区网中心|学术网路")
@@ -57,6 +59,7 @@ _ABBREVIATIONS = {
 _DOC_NUMBER = re.compile(f"^([{''.join(_ABBREVIATIONS)}])" + r"[\u4e00-\u9fff]{0,6}[〔\[(（【]\d{4}[〕\])）】]\s*\d+\s*号",
                          re.MULTILINE)
 _CLAUSE = re.compile(r"[,。;\n!?]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 ACTOR, VENUE, WEAK, CHROME = 0, 1, 2, 3  # mention ranks: lower wins
 
@@ -86,7 +89,10 @@ class Gazetteer:
 
     def _fits(self, text: str, start: int, end: int, previous_end: int) -> bool:
         name = text[start:end]
-        if name not in self.strict or previous_end == start or (start and text[start - 1] in "在于赴到"):
+        after_place = previous_end == start or (start and text[start - 1] in "在于赴到和与及、")
+        if len(name) == 2 and name[1] in "县区市旗":  # 应县 inside 响应县教育局: a word boundary first
+            return bool(after_place or start == 0 or not _CJK.match(text[start - 1]))
+        if name not in self.strict or after_place:
             return True
         return bool(_SHORT_CONTEXT.match(text, end))
 

@@ -45,6 +45,7 @@ class Segment:
     lines: list[str] = field(default_factory=list)
     redacted: bool = False
     place: str | None = None  # the leading province name under 各地工作动态, as written
+    entry: bool = False  # an entry of a roundup: its own actor or none, never the publisher's
 
     @property
     def text(self) -> str:
@@ -101,8 +102,8 @@ def detect_kind(title: str, lines: list[str]) -> str:
         return "monthly_report"
     if "要点" in norm:
         return "work_points"
-    if re.search(r"规划|计划|方案|纲要", norm):
-        return "plan"
+    if re.search(r"规划|计划|方案|纲要", norm) and not re.search(r"活动(实施)?(方案|计划|安排)", norm):
+        return "plan"  # an event's 活动方案 is one document, not a plan of tasks
     return "article"
 
 
@@ -252,8 +253,12 @@ class _Numbered:
         has_body = any(line.strip() for line in cur.lines)
         if kind == "head" and not has_body:
             return
-        if kind == "task" and not has_body and len(cur.title) <= 30:
-            return  # a bare list of headings (summary, table of contents) is not a task
+        if kind == "task" and not has_body:
+            head, comma, rest = cur.title.partition("，") if "，" in cur.title else cur.title.partition(",")
+            if not comma and len(cur.title) <= 30:
+                return  # a bare list of headings (summary, table of contents) is not a task
+            if comma:  # a one-sentence task: its title runs to the first comma
+                cur = Segment(cur.section, head, [rest], cur.redacted, cur.place)
         self.items.append(cur)
 
     def open(self, seg: Segment, kind: str) -> None:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import structlog
 
-from monitor import dates, enrich, labelmodel, layout, regions, segment
+from monitor import dates, enrich, labelmodel, layout, regions, roundup, segment
 from monitor.classify import classify_normalized, is_relevant
 from monitor.normalize import for_matching
 from monitor.taxonomy import NATIONAL, REGIONS
@@ -62,7 +62,8 @@ def _item_region(seg: segment.Segment, norm: str, doc_region: str | None, kind: 
     An article's one item takes the actor of its headline and body (see monitor/regions.py).
     """
     if kind == "article":
-        return regions.actor_region(f"{for_matching(seg.title)}\n{norm}") or doc_region
+        actor = regions.actor_region(f"{for_matching(seg.title)}\n{norm}")
+        return actor if actor or seg.entry else doc_region  # a roundup's entries have their own actors
     if seg.place:
         return enrich.province_of(seg.place)
     lead = enrich.leading_actor(norm)
@@ -113,11 +114,13 @@ def _item(seq: int, seg: segment.Segment, ctx: _Context) -> ParsedItem:
 
 def _understand(text: str, title: str | None, region: str | None, published: dt.date | None,
                 model: labelmodel.Model | None) -> ParsedDocument:
-    lines = segment.clean_lines(text[:MAX_CHARS])
+    lines = layout.reflow(segment.clean_lines(text[:MAX_CHARS]))
     found = title or layout.headline(text[:20_000]) or segment.detect_title(lines)
     kind = segment.detect_kind(found or "", lines)
     doc_title = found or segment.fallback_title(lines)
     kind, segments = segment.segment(lines, kind, doc_title)
+    if kind == "article" and (collection := roundup.roundup_kind(doc_title, lines)):
+        segments = roundup.segment_roundup(roundup.raw_lines(text[:MAX_CHARS]), collection) or segments
     period = enrich.infer_period(kind, found or "", "\n".join(lines), published)
     given = enrich.province_of(region) or (region if region in REGIONS else None)
     doc_region = given or enrich.document_region(doc_title, lines)
