@@ -52,8 +52,9 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
     finally:
         fetcher.close()
     for r in results:
-        state = "ok" if r.outcome.ok else (r.outcome.blocked and "blocked") or (r.outcome.broken and "broken") or "failed"
-        detail = r.outcome.error or r.outcome.blocked or r.outcome.broken or ""
+        state = ("drifted" if r.outcome.drifted else "ok") if r.outcome.ok else \
+            (r.outcome.blocked and "blocked") or (r.outcome.broken and "broken") or "failed"
+        detail = r.outcome.error or r.outcome.blocked or r.outcome.broken or r.outcome.drifted or ""
         click.echo(f"{r.source_id:32s} {state:8s} links={r.links:<4d} new_documents={r.new_documents:<3d} "
                    f"new_items={r.new_items:<4d} alerts={r.alerts:<3d}{' not-modified' if r.not_modified else ''}"
                    f"{'  ' + detail if detail else ''}")
