@@ -14,9 +14,9 @@ import yaml
 from monitor.catalog import Source, load_catalog
 from monitor.fetch import Fetcher
 from monitor.listing import Link, links_for, list_base, page_urls
-from monitor.settings import ConfigError, HttpConfig
+from monitor.settings import ConfigError
 from monitor.taxonomy import PROVINCES
-from support.pages import PageServer, serve_pages
+from support.pages import PageServer, loopback_fetcher, serve_pages
 
 FIXTURES = Path(__file__).parent / "fixtures" / "catalog"
 EXPECTED = yaml.safe_load((FIXTURES / "expected.yml").read_text(encoding="utf-8"))
@@ -107,9 +107,8 @@ def site() -> Iterator[PageServer]:
 
 @pytest.fixture(scope="module")
 def fetcher() -> Iterator[Fetcher]:
-    fetcher = Fetcher(HttpConfig(min_delay=0, retries=0, connect_timeout=2, read_timeout=5))
-    yield fetcher
-    fetcher.close()
+    with loopback_fetcher() as fetcher:
+        yield fetcher
 
 
 def local_copy(source: Source, base: str) -> Source:

@@ -14,9 +14,10 @@ from sqlmodel import select
 from monitor.catalog import Source
 from monitor.db import make_engine, session_scope
 from monitor.fetch import Fetcher
-from monitor.models import Alert, Document, SourceState
+from monitor.models import Alert
 from monitor.pipeline import PollContext, poll
 from monitor.settings import HttpConfig, Settings
+from support.rows import document_urls, source_state
 from support.sites import Notice, Site, base_url, serve
 
 BODY = "各市教育局：\n请于本月底前完成校园网络安全自查，并报送自查报告和整改台账。"
@@ -53,19 +54,6 @@ def health_alerts(ctx: PollContext) -> list[Alert]:
         return list(rows)
 
 
-def status(ctx: PollContext, source_id: str) -> SourceState:
-    with session_scope(ctx.engine) as session:
-        row = session.get(SourceState, source_id)
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
-def stored(ctx: PollContext) -> set[str]:
-    with session_scope(ctx.engine) as session:
-        return set(session.exec(select(Document.url)).all())
-
-
 def test_a_url_only_entry_stores_the_articles_of_its_list(tmp_path: Path, ctx: PollContext) -> None:
     site = Site("tzgg", "某省教育厅", notices(1, 3))
     with serve(tmp_path / "www") as server:
@@ -75,8 +63,8 @@ def test_a_url_only_entry_stores_the_articles_of_its_list(tmp_path: Path, ctx: P
         result = poll(entry, ctx)
     assert entry.list.item is None and entry.preset is None
     assert result.outcome.ok and not result.outcome.drifted and result.new_documents == 3
-    assert stored(ctx) == {f"{base_url(server)}/tzgg/{site.article_path(n)}" for n in site.notices}
-    assert status(ctx, "url-only").status == "ok" and health_alerts(ctx) == []
+    assert set(document_urls(ctx.engine)) == {f"{base_url(server)}/tzgg/{site.article_path(n)}" for n in site.notices}
+    assert source_state(ctx.engine, "url-only").status == "ok" and health_alerts(ctx) == []
 
 
 def test_a_redesigned_site_keeps_being_polled_and_the_operator_hears_once(tmp_path: Path, ctx: PollContext) -> None:
@@ -92,7 +80,7 @@ def test_a_redesigned_site_keeps_being_polled_and_the_operator_hears_once(tmp_pa
         redesign(site, root)  # … listed in the new template only
         changed = poll(entry, ctx)
         still = poll(entry, ctx)
-        drifted = status(ctx, "drifting")
+        drifted = source_state(ctx.engine, "drifting")
         alerts_while_drifted = health_alerts(ctx)
 
         site.write(root)  # the old template is back: the selectors read the list again
@@ -101,17 +89,17 @@ def test_a_redesigned_site_keeps_being_polled_and_the_operator_hears_once(tmp_pa
 
     assert before.outcome.ok and before.new_documents == 3 and not before.outcome.drifted
     assert changed.outcome.ok and changed.outcome.drifted and changed.new_documents == 1 and changed.links == 4
-    assert f"{base_url(server)}/gsgg/{site.article_path(site.notices[0])}" in stored(ctx)
+    assert f"{base_url(server)}/gsgg/{site.article_path(site.notices[0])}" in set(document_urls(ctx.engine))
     assert still.outcome.drifted and not still.not_modified, "a drifted list is read in full, never answered by a 304"
     assert drifted.status == "drifted" and drifted.consecutive_failures == 0 and drifted.last_success_at is not None
     assert "selectors found 0" in (drifted.last_error or "")
     assert len(alerts_while_drifted) == 1 and "版面已变" in alerts_while_drifted[0].title
     assert "selectors" in alerts_while_drifted[0].body
 
-    assert recovered.outcome.ok and not recovered.outcome.drifted and status(ctx, "drifting").status == "ok"
+    assert recovered.outcome.ok and not recovered.outcome.drifted and source_state(ctx.engine, "drifting").status == "ok"
     alerts = health_alerts(ctx)
     assert len(alerts) == 2 and "已恢复" in alerts[1].title and "selectors find the list again" in alerts[1].body
-    assert quiet.outcome.ok and len(stored(ctx)) == 4
+    assert quiet.outcome.ok and len(set(document_urls(ctx.engine))) == 4
 
 
 def test_selectors_that_find_too_little_where_detection_finds_no_more_stay_broken(tmp_path: Path,
@@ -122,4 +110,4 @@ def test_selectors_that_find_too_little_where_detection_finds_no_more_stay_broke
         entry = Source.model_validate({**site.catalog_entry(base_url(server), "thin", "甘肃"), "min_links": 3})
         result = poll(entry, ctx)
     assert result.outcome.broken and not result.outcome.drifted
-    assert status(ctx, "thin").status == "broken"
+    assert source_state(ctx.engine, "thin").status == "broken"

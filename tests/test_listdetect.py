@@ -4,7 +4,6 @@ URL-only catalog entry: precision and recall of the links, exact titles and date
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -12,29 +11,14 @@ import pytest
 import yaml
 
 from monitor.catalog import Source
-from monitor.fetch import Fetcher
 from monitor.htmltext import find_day
 from monitor.listdetect import detect_links, same_site
 from monitor.listing import Link, list_base, read_list
-from monitor.settings import HttpConfig
-from support.pages import PageServer, serve_pages
+from support.pages import PageServer, loopback_fetcher, serve_pages
 
 FIXTURES = Path(__file__).parent / "fixtures" / "detect"
 EXPECTED = yaml.safe_load((FIXTURES / "expected.yml").read_text(encoding="utf-8"))
 CATALOG_FIXTURES = Path(__file__).parent / "fixtures" / "catalog"
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[PageServer]:
-    with serve_pages() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def fetcher() -> Iterator[Fetcher]:
-    fetcher = Fetcher(HttpConfig(min_delay=0, retries=0, connect_timeout=2, read_timeout=5))
-    yield fetcher
-    fetcher.close()
 
 
 def url_only(url: str, real_host: str) -> Source:
@@ -68,10 +52,11 @@ def scores(found: list[Link], expected: list[Link]) -> dict[str, float]:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_detection_finds_the_main_list(name: str, site: PageServer, fetcher: Fetcher) -> None:
-    local, real = served(site, name)
-    page = fetcher.get(local, source=url_only(local, urlsplit(real).hostname or ""))
-    read = read_list(page, url_only(local, urlsplit(real).hostname or ""))
+def test_detection_finds_the_main_list(name: str) -> None:
+    with serve_pages() as site, loopback_fetcher() as fetcher:
+        local, real = served(site, name)
+        entry = url_only(local, urlsplit(real).hostname or "")
+        read = read_list(fetcher.get(local, source=entry), entry)
     expected = expected_links(name, local)
 
     figures = scores(read.links, expected)
