@@ -19,7 +19,7 @@ from monitor.htmltext import SHANGHAI, clean_space, find_day, parse_day
 from monitor.listing import Link, anchor_url, page_tree
 
 MIN_TITLE = 6  # characters: shorter link texts are menu items, pager buttons and "更多"
-MIN_SCORE = 2.0  # two undated entries with ten-character titles: anything less is not a list
+MIN_SCORE = 2.0  # two dated entries with short titles, or four undated ones: anything less is not a list
 _SHORT_TITLE = 3  # inside the list found, shorter titles ("工作简报") count as entries too
 _DEPTH = 6  # how far above a link its entry element may sit
 _NOISE_TAGS = {"script", "style", "noscript", "template", "select", "textarea", "iframe"}
@@ -28,12 +28,13 @@ _OUT_WORDS = re.compile(r"(?:^|[\s_-])(?:nav\w*|menu\w*|foot\w*|bottom|header|he
                         r"location|dqwz|weizhi|yqlj|friend\w*|links?|copyright|banner|share|tools?)(?:$|[\s_\d-])",
                         re.IGNORECASE)
 _SIDE_WORDS = re.compile(r"(?:^|[\s_-])(?:side\w*|aside|hot\w*|rank\w*|paihang|tuijian|recommend\w*|redian|remen|"
-                         r"popular|related|xgwz|xgxw|zxfb|zuixin|latest)(?:$|[\s_\d-])", re.IGNORECASE)
+                         r"popular|related|xgwz|xgxw|zxfb|zuixin|latest|scroll\w*|marquee|gundong|roll\w*)(?:$|[\s_\d-])", re.IGNORECASE)
 _SIDE_HEADING = re.compile(r"热点|推荐|最新|热门|排行|点击|相关|阅读|专题|友情链接|图片新闻")
 _PAGER_TEXT = re.compile(r"下一页|上一页|尾页|末页|共\s*\d+\s*页|第\s*\d+\s*页|/\s*\d+\s*页|createPage|countPage")
 _PAGER_WORDS = re.compile(r"page|pager|pagination|fenye|pages|pagenav", re.IGNORECASE)
 _JUNK_TITLE = re.compile(r"^(?:更多|more|查看更多|详细|详情|点击查看|阅读全文|下一页|上一页|首页|尾页|返回|\W*)\W*$",
                          re.IGNORECASE)
+_FILE = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|wps|ofd|zip|rar|7z|txt|csv)$", re.IGNORECASE)
 _CUT = ("…", "...", "..", "．．．")
 _EDGE_DAY = r"[\[(（【]?\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?[\])）】]?"
 _TITLE_PART = ".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or contains(@class, 'tit')]"
@@ -63,7 +64,9 @@ def detect_links(text: str, url: str, today: dt.date | None = None) -> list[Link
         return []
     for element in list(root.iter(*_NOISE_TAGS)):
         element.drop_tree()
-    entries = [e for a in root.iter("a") if (e := _entry(a, base)) is not None]
+    long_enough = (f"//a[string-length(normalize-space(.)) >= {MIN_TITLE} "
+                   f"or string-length(normalize-space(@title)) >= {MIN_TITLE}]")  # menus turned away in C
+    entries = [e for a in root.xpath(long_enough) if (e := _entry(a, base)) is not None]
     if not entries:
         return []
     anchor_day = page_day(root, today)
@@ -137,17 +140,21 @@ def _score(group: _Group, url: str, anchor_day: dt.date) -> float:
         return 0.0
     tags = [record.tag for record in records]
     same = max(tags.count(tag) for tag in set(tags)) / len(tags)
-    total = sum(_weight(record, entries, url, anchor_day) for record, entries in records.items()
-                if len({e.url for e in entries}) <= 2)
-    return total * same * _context(group.container)
+    weights = [_weight(record, entries, url, anchor_day) for record, entries in records.items()
+               if len({e.url for e in entries}) <= 2]
+    dated = sum(1 for _, has_date in weights if has_date) / len(weights)
+    # A list whose entries carry dates beats an undated block of long titles (a scrolling banner).
+    return sum(weight for weight, _ in weights) * same * (0.5 + dated) * _context(group.container)
 
 
-def _weight(record: HtmlElement, entries: list[_Entry], url: str, anchor_day: dt.date) -> float:
+def _weight(record: HtmlElement, entries: list[_Entry], url: str, anchor_day: dt.date) -> tuple[float, bool]:
+    """(weight, has a date) of one record: title length, a date, the page's own site."""
     entry = _best(entries)
     weight = min(len(entry.title), 40) / 10
-    if _record_day(record, entry, anchor_day) is not None:
+    has_date = _record_day(record, entry, anchor_day) is not None
+    if has_date:
         weight += 2.0
-    return weight if same_site(entry.url, url) else weight * 0.2
+    return (weight if same_site(entry.url, url) else weight * 0.2), has_date
 
 
 def _context(container: HtmlElement) -> float:
@@ -157,7 +164,7 @@ def _context(container: HtmlElement) -> float:
         words = f"{element.get('class') or ''} {element.get('id') or ''}"
         if element.tag in _OUT_TAGS or _OUT_WORDS.search(words):
             return 0.05
-        if element.tag == "aside" or _SIDE_WORDS.search(words):
+        if element.tag in {"aside", "marquee"} or _SIDE_WORDS.search(words):
             factor = 0.25
     if factor == 1.0 and _side_heading(container):
         factor = 0.25
@@ -223,7 +230,9 @@ def _main_records(best: _Group, groups: dict[HtmlElement, _Group], base: str) ->
 
 
 def _best(entries: list[_Entry]) -> _Entry:
-    return max(entries, key=lambda e: len(e.title))
+    """The record's article link: the longest title, but a page before a file (an entry's title link
+    before its long-named attachment)."""
+    return max(entries, key=lambda e: (not _FILE.search(urlsplit(e.url).path), len(e.title)))
 
 
 def _link(entries: list[_Entry], record: HtmlElement, anchor_day: dt.date) -> Link:

@@ -140,3 +140,22 @@ def test_short_titles_inside_the_main_list_still_count() -> None:
     page = f'<html><body><div class=nav><a href="/a/">首页</a></div><ul class=list>{rows}</ul></body></html>'
     found = detect_links(page, "https://jyt.example.gov.cn/x/")
     assert [link.title for link in found] == ["关于开展网络安全检查的通知", "工作简报", "关于公布示范校名单的通知"]
+
+
+def test_an_entry_with_a_long_named_attachment_keeps_its_article_link() -> None:
+    rows = "".join(f'<tr><td><a href="./t{n}.html">关于开展第{n}批网络安全检查的通知</a></td>'
+                   f'<td><a href="./P0{n}.docx">附件：第{n}批全省中小学校网络安全检查工作实施方案.docx</a></td>'
+                   f"<td>2026-11-0{n}</td></tr>" for n in (1, 2, 3))
+    found = detect_links(f"<html><body><table>{rows}</table></body></html>", "https://jyt.example.gov.cn/x/")
+    assert [link.url.rsplit("/", 1)[1] for link in found] == ["t1.html", "t2.html", "t3.html"]
+    assert found[0].title == "关于开展第1批网络安全检查的通知" and found[0].date == dt.date(2026, 11, 1)
+
+
+def test_a_scrolling_banner_of_long_undated_titles_loses_to_the_dated_list() -> None:
+    banner = "".join(f'<a href="/s/{i}.html">滚动通知：全省教育系统第{i}次网络安全专项检查工作部署会</a>' for i in range(8))
+    rows = "".join(f'<li><a href="/a/{i}.html">省教育厅关于做好第{i}批教育数字化项目验收的通知</a><font>(2026-11-1{i})</font></li>'
+                   for i in range(4))
+    page = f'<html><body><div class="gd"><marquee>{banner}</marquee></div><table><tr><td><ul>{rows}</ul></td></tr></table></body></html>'
+    found = detect_links(page, "https://jyt.example.gov.cn/col/list.html")
+    assert [link.url.rsplit("/", 2)[1] for link in found] == ["a"] * 4
+    assert found[3].date == dt.date(2026, 11, 13)
