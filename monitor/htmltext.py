@@ -146,13 +146,41 @@ def parse_day(text: str | None, today: dt.date | None = None) -> dt.date | None:
             return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         short = _MONTH_DAY.match(text)
         if short:
-            return _latest_past(int(short.group(1)), int(short.group(2)), today)
+            return latest_past(int(short.group(1)), int(short.group(2)), today)
     except ValueError:
         return None
     return None
 
 
-def _latest_past(month: int, day: int, today: dt.date | None) -> dt.date | None:
+# Dates in free text around a list entry: '28 2025-11' / '2025-11 28' (day and month set apart), '11-28', '11月28日'.
+_SPLIT_DAY = re.compile(r"(?<!\d)(?:(\d{1,2})\s*日?\s+(\d{4})\s*[-/.年]\s*(\d{1,2})|(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s+(\d{1,2}))(?![\d/.-])")
+_SHORT_DAY = re.compile(r"(?<![\d./-])(?:(\d{1,2})\s*[-/月]\s*(\d{1,2})|(\d{2})\.(\d{2}))(?![\d./-])")
+
+
+def find_day(text: str | None, today: dt.date | None = None) -> dt.date | None:
+    """The first calendar day anywhere in a snippet of list text, in the forms list pages use: a full
+    date, a day set apart from its year-month ('28' over '2025-11'), or a bare month-day read as the
+    latest such day not after `today` (the page's own latest date, so the year comes from the page)."""
+    if not text:
+        return None
+    for full in _DAY.finditer(text):
+        if (day := parse_day(full.group(0))) is not None:
+            return day
+    for match in _SPLIT_DAY.finditer(text):
+        day, year, month = (match.group(1), match.group(2), match.group(3)) if match.group(1) else \
+            (match.group(6), match.group(4), match.group(5))
+        try:
+            return dt.date(int(year), int(month), int(day))
+        except ValueError:
+            continue
+    for match in _SHORT_DAY.finditer(text):
+        month, day = (int(g) for g in (match.groups()[:2] if match.group(1) else match.groups()[2:]))
+        if 1 <= month <= 12 and (found := latest_past(month, day, today)):
+            return found
+    return None
+
+
+def latest_past(month: int, day: int, today: dt.date | None) -> dt.date | None:
     """The most recent month/day on or before today (Asia/Shanghai): 12-30 read on 2 January is last year's."""
     today = today or dt.datetime.now(SHANGHAI).date()
     for year in range(today.year, today.year - 5, -1):  # 02-29 may lie up to four years back

@@ -72,15 +72,55 @@ def site_module(source: Any) -> Any:
     return MODULES[source.module]
 
 
+@dataclass(frozen=True)
+class ListRead:
+    """What one list page yielded and how: `method` is "selectors" (the entry's selectors, feed or
+    site module) or "detected" (automatic list detection); `drift` says why detection stood in for
+    selectors that stopped finding the list."""
+
+    links: list[Link]
+    method: str = "selectors"
+    drift: str | None = None
+
+
 def links_for(listing: Any, source: Any) -> list[Link]:
     """The links of a fetched list page, in page order, de-duplicated, on the source's own site."""
+    return read_list(listing, source).links
+
+
+def read_list(listing: Any, source: Any) -> ListRead:
+    """Read a list page the entry's way; a URL-only entry (no list selectors) is read by detection,
+    and an entry whose selectors find fewer than min_links where detection finds a list (a redesign)
+    is read by detection too, flagged as drift so the operator hears of it."""
+    from monitor.listdetect import detect_links  # it builds on this module's page helpers
+
+    text = listing.text or ""
+    if source.kind == "html" and site_module(source) is None and source.list.item is None:
+        return ListRead(_own(detect_links(text, listing.url), source), method="detected")
+    found = _own(_configured_links(listing, source), source)
+    wanted = max(1, source.min_links)
+    if len(found) >= wanted or source.kind != "html" or site_module(source) is not None:
+        return ListRead(found)
+    detected = _own(detect_links(text, listing.url), source)
+    if len(detected) < wanted or len(detected) <= len(found):
+        return ListRead(found)
+    drift = (f"list selectors found {len(found)} link(s), automatic detection {len(detected)}: "
+             "the page's markup changed; update the entry's `list:` selectors")
+    log.warning("list.selectors_drifted", source=source.id, selectors=len(found), detected=len(detected))
+    return ListRead(detected, method="detected", drift=drift)
+
+
+def _configured_links(listing: Any, source: Any) -> list[Link]:
     module = site_module(source)
     if source.kind == "feed":
-        found = feed_links(listing.content or (listing.text or "").encode("utf-8"), listing.url)
-    elif module is not None:
-        found = module.links(listing.text or "", listing.url, source)
-    else:
-        found = html_links(listing.text or "", listing.url, source.list)
+        return feed_links(listing.content or (listing.text or "").encode("utf-8"), listing.url)
+    if module is not None:
+        return module.links(listing.text or "", listing.url, source)
+    return html_links(listing.text or "", listing.url, source.list)
+
+
+def _own(found: list[Link], source: Any) -> list[Link]:
+    """Links de-duplicated (first wins) and kept only when on the source's own site."""
     seen: set[str] = set()
     kept = []
     for link in found:
@@ -105,17 +145,26 @@ def recordset_fragment(text: str) -> str | None:
     return "\n".join((m.group(1) if (m := _CDATA.match(r)) else r) for r in records)
 
 
-def html_links(text: str, url: str, selectors: Any, today: dt.date | None = None) -> list[Link]:
-    """The entries of an HTML list page (or Hanweb recordset) in page order. `today` anchors
-    year-less MM-DD dates (homepage blocks); it defaults to the current day in Asia/Shanghai."""
+def page_tree(text: str, url: str) -> tuple[HtmlElement | None, str, bool]:
+    """(tree, base URL for relative links, whether the tree is a Hanweb recordset) of a list page:
+    a page whose list is a recordset island is read as those records alone."""
     fragment = recordset_fragment(text)
     root = parse_fragment(fragment) if fragment is not None else parse_html(text)
     if root is None:
-        return []
+        return None, url, False
     base_href = root.xpath("string(//base/@href)") if fragment is None else ""
     base = (absolute(url, base_href) if base_href else None) or list_base(url)
+    return root, base, fragment is not None
+
+
+def html_links(text: str, url: str, selectors: Any, today: dt.date | None = None) -> list[Link]:
+    """The entries of an HTML list page (or Hanweb recordset) in page order. `today` anchors
+    year-less MM-DD dates (homepage blocks); it defaults to the current day in Asia/Shanghai."""
+    root, base, fragment = page_tree(text, url)
+    if root is None:
+        return []
     items = select(root, selectors.item) if selectors.item else select(root, "li")
-    if not items and fragment is None and _is_bare_fragment(text):
+    if not items and not fragment and _is_bare_fragment(text):
         items = select(root, "li")  # a WAS search answer: bare <li>s with no page around them
     links = []
     for item in items:
@@ -136,16 +185,23 @@ def _link_of(item: HtmlElement, base: str, selectors: Any, today: dt.date | None
     if not anchors:
         return None
     anchor = anchors[0]
+    target = anchor_url(anchor, base)
+    if target is None:
+        return None
+    title_el = (select(item, selectors.title) or [anchor])[0] if selectors.title else anchor
+    title = clean_space(title_el.get("title") or title_el.text_content())
+    return Link(url=target, title=title, date=_entry_day(item, anchor, selectors, today))
+
+
+def anchor_url(anchor: HtmlElement, base: str) -> str | None:
+    """The article URL of a link: its href, or for `javascript:` links the URL in its onclick."""
     href = (anchor.get("href") or "").strip()
     if not href or href.lower().startswith(_SKIP_HREF):
         found = _ONCLICK_URL.search(anchor.get("onclick") or "")
         if not found:
             return None
         href = found.group(1)
-    title_el = (select(item, selectors.title) or [anchor])[0] if selectors.title else anchor
-    title = clean_space(title_el.get("title") or title_el.text_content())
-    target = absolute(base, href)  # lxml has decoded the attribute once; twice would make "&not" "¬"
-    return Link(url=target, title=title, date=_entry_day(item, anchor, selectors, today)) if target else None
+    return absolute(base, href)  # lxml has decoded the attribute once; twice would make "&not" "¬"
 
 
 def absolute(base: str, href: str) -> str | None:

@@ -103,6 +103,7 @@ def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
         log.info("poll.done", links=result.links, new_documents=result.new_documents,
                  new_items=result.new_items, alerts=result.alerts, not_modified=result.not_modified,
                  ok=result.outcome.ok, error=result.outcome.error or result.outcome.blocked or result.outcome.broken,
+                 drifted=result.outcome.drifted,
                  ms=round((time.monotonic() - started) * 1000))
     return result
 
@@ -115,14 +116,18 @@ def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult
         if page.not_modified:
             result.not_modified = True
             return
-        links = listing.links_for(page, source)
+        read = listing.read_list(page, source)
+        links = read.links
         result.links += len(links)
         if page_number == 0 and len(links) < source.min_links:
             result.outcome = PollOutcome(ok=False, broken=f"{len(links)} links, fewer than min_links {source.min_links}")
+        elif page_number == 0 and read.drift:
+            result.outcome = PollOutcome(ok=True, drifted=read.drift)
         all_stored = _store_new_articles(source, ctx, links, result)
         # Remember the list's validators only once every article behind it is stored, so a
-        # failed article is retried next time instead of hiding behind a 304.
-        if page_number == 0 and all_stored and ctx.validators.get(url) != page.validators:
+        # failed article is retried next time instead of hiding behind a 304; and not while the
+        # selectors are drifted, so every poll reads the page and notices when they work again.
+        if page_number == 0 and all_stored and not read.drift and ctx.validators.get(url) != page.validators:
             with session_scope(ctx.engine) as session:
                 put_validators(session, url, page.validators.etag, page.validators.last_modified)
             ctx.validators[url] = page.validators

@@ -40,6 +40,15 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
+def format_duration(value: timedelta) -> str:
+    """A duration the way the catalog writes it (1d, 12h, 90m, 45s): parse_duration reads it back."""
+    seconds = int(value.total_seconds())
+    for unit in ("d", "h", "m"):
+        if seconds and seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
+    return f"{seconds}s"
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 

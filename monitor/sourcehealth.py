@@ -12,7 +12,7 @@ from sqlmodel import Session
 from monitor.models import Alert, SourceState, utcnow
 from monitor.store import add_alert
 
-BAD = {"failing", "blocked", "broken"}
+BAD = {"failing", "blocked", "broken", "drifted"}
 
 
 @dataclass
@@ -23,6 +23,7 @@ class PollOutcome:
     error: str | None = None
     blocked: str | None = None
     broken: str | None = None  # e.g. "3 links, fewer than min_links 5"
+    drifted: str | None = None  # the list selectors broke; the poll went on with detected links
     documents: int = 0
 
 
@@ -33,7 +34,7 @@ def _status(state: SourceState, outcome: PollOutcome, failures_before_alert: int
         return "broken"
     if not outcome.ok:
         return "failing" if state.consecutive_failures >= failures_before_alert else state.status
-    return "ok"
+    return "drifted" if outcome.drifted else "ok"
 
 
 def record_poll(session: Session, source_id: str, source_name: str, outcome: PollOutcome, *,
@@ -46,7 +47,7 @@ def record_poll(session: Session, source_id: str, source_name: str, outcome: Pol
     state.documents += outcome.documents
     if outcome.ok and not outcome.broken:
         state.consecutive_failures, state.last_success_at = 0, now
-        state.last_error = state.blocked_reason = None
+        state.last_error, state.blocked_reason = outcome.drifted, None
     else:
         state.consecutive_failures += 1
         state.last_error = outcome.error or outcome.blocked or outcome.broken
@@ -73,7 +74,7 @@ def record_healthy_poll(engine: Engine, source_id: str, outcome: PollOutcome, no
     """The common case, a good poll of a source that was fine: one UPDATE on a bare connection (no
     session, no load, no alert). False when the poll was not good, the row is missing or the
     source was not healthy: then record_poll decides."""
-    if not outcome.ok or outcome.broken:
+    if not outcome.ok or outcome.broken or outcome.drifted:
         return False
     with engine.begin() as conn:
         result = conn.execute(_GOOD_POLL, {"sid": source_id, "now": now, "docs": outcome.documents})
@@ -84,13 +85,18 @@ def _transition_alert(session: Session, state: SourceState, name: str, tag: str,
                       now: datetime) -> Alert | None:
     if state.status == state.alerted_status or (state.status == "ok" and state.alerted_status not in BAD):
         return None
-    if state.status in BAD:
+    if state.status == "drifted":
+        title = f"数据源版面已变：{name}（已改用自动识别）"
+        body = (f"Source {state.source_id}: {state.last_error}. Polling goes on with the automatically detected "
+                "links; a notice follows when the selectors work again.")
+    elif state.status in BAD:
         title = f"数据源异常：{name}（{state.status}）"
         body = (f"Source {state.source_id} is {state.status} after {state.consecutive_failures} failed poll(s): "
                 f"{state.last_error or 'no detail'}. Last success: {state.last_success_at or 'never'}.")
     else:
         title = f"数据源已恢复：{name}"
-        body = f"Source {state.source_id} works again (poll {state.polls})."
+        again = "its list selectors find the list again" if state.alerted_status == "drifted" else "works again"
+        body = f"Source {state.source_id} {again} (poll {state.polls})."
     alert = Alert(key=f"source:{state.source_id}:{state.status}:{state.polls}", source_id=state.source_id,
                   route="source-health", channel_tag=tag, mode="operator", title=title, body=body,
                   created_at=now, next_attempt_at=now)

@@ -13,11 +13,12 @@ from sqlmodel import select
 from monitor.catalog import Source
 from monitor.db import make_engine, session_scope
 from monitor.fetch import Fetcher
-from monitor.models import ArticleFailure, Document, SourceState
+from monitor.models import ArticleFailure, SourceState
 from monitor.pipeline import PollContext, poll, poll_many
 from monitor.settings import HttpConfig, Settings
 from monitor.store import GIVE_UP_AFTER, given_up_counts, record_article_failure
 from support.badsite import Answer, html, scripted
+from support.rows import document_urls, source_state
 from support.sites import Notice, Site, base_url, serve
 
 BODY = "各高等学校：\n请组织开展网络安全等级保护测评工作，发现的问题及时整改，并于月底前报送整改情况。"
@@ -38,16 +39,11 @@ def source_for(site: Site, base: str, **extra: Any) -> Source:
 
 
 def state(ctx: PollContext, source_id: str) -> SourceState:
-    with session_scope(ctx.engine) as session:
-        row = session.get(SourceState, source_id)
-        assert row is not None
-        session.expunge(row)
-        return row
+    return source_state(ctx.engine, source_id)
 
 
 def documents(ctx: PollContext) -> list[str]:
-    with session_scope(ctx.engine) as session:
-        return sorted(session.exec(select(Document.url)).all())
+    return document_urls(ctx.engine)
 
 
 def test_second_poll_stores_nothing_and_one_new_entry_one_document(tmp_path: Path, ctx: PollContext) -> None:

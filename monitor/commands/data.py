@@ -1,9 +1,8 @@
-"""Commands that read or gather data: poll, parse, items, sources."""
+"""Commands that read or gather data: poll, parse, items (the catalog's own commands: commands/sources.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from monitor.cli import AppContext, cli, fail, pass_app, print_json_line
 from monitor.settings import parse_duration
 
 
-def _select_sources(app: AppContext, ids: tuple[str, ...]) -> list[Any]:
+def select_sources(app: AppContext, ids: tuple[str, ...]) -> list[Any]:
     catalog = app.catalog()
     if not ids:
         return [s for s in catalog if s.enabled]
@@ -37,7 +36,7 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
     from monitor.fetch import Fetcher
     from monitor.pipeline import PollContext, poll_many
 
-    sources = _select_sources(app, source_ids)
+    sources = select_sources(app, source_ids)
     if pages > 1:
         from monitor.listing import page_urls
 
@@ -52,8 +51,9 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
     finally:
         fetcher.close()
     for r in results:
-        state = "ok" if r.outcome.ok else (r.outcome.blocked and "blocked") or (r.outcome.broken and "broken") or "failed"
-        detail = r.outcome.error or r.outcome.blocked or r.outcome.broken or ""
+        state = ("drifted" if r.outcome.drifted else "ok") if r.outcome.ok else \
+            (r.outcome.blocked and "blocked") or (r.outcome.broken and "broken") or "failed"
+        detail = r.outcome.error or r.outcome.blocked or r.outcome.broken or r.outcome.drifted or ""
         click.echo(f"{r.source_id:32s} {state:8s} links={r.links:<4d} new_documents={r.new_documents:<3d} "
                    f"new_items={r.new_items:<4d} alerts={r.alerts:<3d}{' not-modified' if r.not_modified else ''}"
                    f"{'  ' + detail if detail else ''}")
@@ -152,95 +152,3 @@ def items(app: AppContext, labels: tuple[str, ...], regions: tuple[str, ...], so
                        f"{item.title[:30]}  {doc.url}")
     if not as_json:
         click.echo(f"{len(rows)} item(s)", err=True)
-
-
-@cli.group(invoke_without_command=True)
-@click.pass_context
-def sources(ctx: click.Context) -> None:
-    """The source catalog: list it, or check one source live."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(sources_list)
-
-
-@sources.command("list")
-@pass_app
-def sources_list(app: AppContext) -> None:
-    """List the catalog's sources with their health."""
-    from sqlmodel import select
-
-    from monitor.db import session_scope
-    from monitor.models import SourceState
-    from monitor.store import given_up_counts
-
-    states: dict[str, Any] = {}
-    given_up: dict[str, int] = {}
-    try:
-        with session_scope(app.engine) as session:
-            states = {s.source_id: s for s in session.exec(select(SourceState)).all()}
-        with session_scope(app.engine) as session:
-            given_up = given_up_counts(session)
-    except Exception:  # no database yet, or not upgraded yet: the catalog is still worth listing
-        pass
-    for s in app.catalog():
-        click.echo(f"{s.id:32s} {s.region:4s} {s.kind:4s} {s.preset or '-':7s} every {s.every}  "
-                   f"{'' if s.enabled else '[disabled] '}{_health(states.get(s.id), given_up.get(s.id, 0))}  {s.name}")
-
-
-def _health(state: Any, given_up: int) -> str:
-    """One source's health in a few words: status, last success, and what went wrong."""
-    if state is None:
-        return "never polled"
-    words = [state.status]
-    if state.last_success_at:
-        words.append(f"last ok {state.last_success_at:%Y-%m-%d %H:%M}")
-    if state.consecutive_failures:
-        words.append(f"{state.consecutive_failures} failed poll(s)")
-    if state.blocked_reason:
-        words.append(f"blocked: {state.blocked_reason}")
-    elif state.last_error and state.status != "ok":
-        words.append(f"last error: {state.last_error[:100]}")
-    if given_up:
-        words.append(f"{given_up} dead article link(s) given up")
-    return f"{words[0]} ({', '.join(words[1:])})" if len(words) > 1 else words[0]
-
-
-@sources.command("check")
-@click.argument("source_id")
-@pass_app
-def sources_check(app: AppContext, source_id: str) -> None:
-    """Fetch a source live and show what it would yield (stores nothing)."""
-    from monitor import extract, listing
-    from monitor.fetch import Fetcher, FetchError
-
-    (source,) = _select_sources(app, (source_id,))
-    fetcher = Fetcher(app.settings.http)
-    try:
-        page = fetcher.get(source.url, source=source)
-        if page.blocked:
-            fail(f"{source.id}: blocked ({page.blocked})")
-        links = listing.links_for(page, source)
-        click.echo(f"{source.id}: {len(links)} link(s) from {page.url} (min_links {source.min_links})")
-        for link in links:
-            click.echo(f"  {link.date or '----------'}  {link.title[:50]}  {link.url}")
-        if links:
-            page = fetcher.get(links[0].url, source=source)
-            article = extract.extract_article(page.text or "", page.url, source, links[0])
-            _show_article(article)
-    except FetchError as exc:
-        fail(f"{source.id}: {exc}")
-    finally:
-        fetcher.close()
-    if len(links) < source.min_links:
-        sys.exit(1)
-
-
-def _show_article(article: Any) -> None:
-    click.echo("\nfirst article:")
-    click.echo(f"  title:        {article.title}")
-    click.echo(f"  published_at: {article.published_at}")
-    click.echo(f"  publisher:    {article.publisher}")
-    for key, value in article.meta.items():
-        click.echo(f"  meta {key}: {value}")
-    for att in article.attachments:
-        click.echo(f"  attachment:   {att.get('name')}  {att.get('url')}")
-    click.echo(f"  text ({len(article.text)} chars):\n    " + article.text[:600].replace("\n", "\n    "))

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 
+from monitor.fetch import Fetcher
+from monitor.settings import HttpConfig
 from support.serving import QuietHandler, running
 
 
@@ -42,3 +44,13 @@ def serve_pages() -> Iterator[PageServer]:
     server = PageServer()
     with running(server):
         yield server
+
+
+@contextmanager
+def loopback_fetcher() -> Iterator[Fetcher]:
+    """A fetcher for pages on the loopback server: no politeness delay, no retries, short timeouts."""
+    fetcher = Fetcher(HttpConfig(min_delay=0, retries=0, connect_timeout=2, read_timeout=5))
+    try:
+        yield fetcher
+    finally:
+        fetcher.close()
