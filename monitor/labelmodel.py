@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -56,15 +57,14 @@ def features(heading: str, body: str, evidence: dict[str, list[str]], kind: str,
     return out
 
 
-def decide(model: Model, feats: set[str]) -> dict[str, float]:
-    """Probability of every label."""
-    scores = list(model.bias)
-    for feat in feats:
-        row = model.weights.get(feat)
-        if row:
-            for i, w in enumerate(row):
-                scores[i] += w
-    return {label: 1 / (1 + math.exp(-s)) for label, s in zip(model.labels, scores, strict=True)}
+def decide(model: Model, feats: set[str], labels: Iterable[str] | None = None) -> dict[str, float]:
+    """Probability of every label (or of `labels` only: the candidates, to save the rest)."""
+    wanted = [(i, lab) for i, lab in enumerate(model.labels) if labels is None or lab in labels]
+    out = {}
+    for i, label in wanted:
+        score = model.bias[i] + sum(row[i] for f in feats if (row := model.weights.get(f)))
+        out[label] = 1 / (1 + math.exp(-score))
+    return out
 
 
 def candidates(feats: set[str]) -> set[str]:
@@ -85,9 +85,11 @@ def refine(model: Model | None, heading: str, body: str, labels: list[str], evid
     if model is None:
         return labels, evidence
     feats = features(heading, body, evidence, kind, notice)
-    probs = decide(model, feats)
     keep = candidates(feats)
-    chosen = [lab for lab in LABELS if lab in keep and probs.get(lab, 0.0) >= THRESHOLD]
+    if not keep:
+        return [], {}
+    probs = decide(model, feats, keep)
+    chosen = [lab for lab in LABELS if probs.get(lab, 0.0) >= THRESHOLD]
     return chosen, {lab: evidence.get(lab) or ["公文"] for lab in chosen}  # only a 公文 lacks a cue
 
 

@@ -22,6 +22,7 @@ log = structlog.get_logger()
 
 MAX_CHARS = 2_000_000  # longer inputs are cut: no report is this long, and time must stay bounded
 CLASSIFY_CHARS = 20_000  # labels of a very long item come from its beginning
+ACTOR_CHARS = 5_000  # a publisher unnamed in the head is named in the first tasks, if at all
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _understand(text: str, title: str | None, region: str | None, published: dt.
     if doc_region is None and kind == "monthly_report":
         doc_region = NATIONAL  # the report series is the Ministry's; provinces are items' own regions
     elif doc_region is None and kind in ("work_points", "plan"):
-        doc_region = regions.actor_region(for_matching("\n".join(lines)))  # a county named in a task
+        doc_region = regions.actor_region(for_matching("\n".join(lines)[:ACTOR_CHARS]))  # a county in a task
     notice = kind == "article" and dates.is_notice(doc_title, lines)
     ctx = _Context(doc_region, period, kind, model, notice)
     if kind == "article":
