@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,7 +55,31 @@ def features(heading: str, body: str, evidence: dict[str, list[str]], kind: str,
             out.add(f"l:{label}")
         if any(c.startswith("名称:") for c in cues):
             out.add(f"name:{label}")
+        out.update(f"{role}:{label}" for role in _clause_roles(heading, body, plain))
     return out
+
+
+_CLAUSE_SPLIT = re.compile(r"[,，。;；!！?？\n]")
+_ACTION = re.compile(r"召开|举办|举行|开展|组织|印发|发布|出台|上线|启动|开通|完成|启用|公布|获得|荣获|评选|遭|被")
+_MENTION = re.compile(r"推进|加强|鼓励|支持|要求|将|计划|推动|围绕|结合|提升|促进|助力|融合|为了|旨在|以及|等")
+
+
+def _clause_roles(heading: str, body: str, cues: list[str]) -> set[str]:
+    """Whether the first clause holding a cue reports an action (召开, 印发 …) or only context."""
+    text = f"{heading}\n{body[:2000]}"
+    roles = set()
+    for cue in cues[:3]:
+        at = text.find(cue)
+        if at < 0:
+            continue
+        start = max((m.end() for m in _CLAUSE_SPLIT.finditer(text, max(0, at - 60), at)), default=max(0, at - 60))
+        end_m = _CLAUSE_SPLIT.search(text, at + len(cue))
+        clause = text[start:end_m.start() if end_m else len(text)]
+        if _ACTION.search(clause):
+            roles.add("act")
+        if _MENTION.search(clause):
+            roles.add("ctx")
+    return roles
 
 
 def decide(model: Model, feats: set[str], labels: Iterable[str] | None = None) -> dict[str, float]:
