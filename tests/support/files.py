@@ -1,0 +1,102 @@
+"""Attachment files written in the test itself: DOCX and XLSX through python-docx and openpyxl, PDFs
+built here (a text layer in any script via a CID font with a ToUnicode map, or only an image, like a
+scan), and the hostile ones: an HTML error page named .pdf, a zip bomb, an oversized file."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+
+import docx
+import openpyxl
+
+
+def docx_bytes(paragraphs: Sequence[str], table: Sequence[Sequence[str]] = ()) -> bytes:
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def xlsx_bytes(rows: Sequence[Sequence[object]], sheet: str = "名单") -> bytes:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = sheet
+    for row in rows:
+        ws.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    """A PDF file of these objects (1 = catalog), with a correct cross-reference table."""
+    out, offsets = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _stream(data: bytes, extra: bytes = b"") -> bytes:
+    return b"<< /Length %d %s>>\nstream\n" % (len(data), extra) + data + b"\nendstream"
+
+
+_IDENTITY_CMAP = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+                  b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+                  b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+                  b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+                  b"1 beginbfrange <0000> <FFFF> <0000> endbfrange\n"
+                  b"endcmap CMapName currentdict /CMap defineresource pop end end")
+
+
+def pdf_bytes(lines: Sequence[str]) -> bytes:
+    """One page whose text layer holds `lines` (glyph ids = Unicode code points, mapped back by ToUnicode)."""
+    shown = b"".join(b"<%s> Tj 0 -20 Td\n" % line.encode("utf-16-be").hex().encode() for line in lines)
+    content = b"BT /F1 12 Tf 50 780 Td\n" + shown + b"ET"
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /Identity-H "
+        b"/DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
+        _stream(content),
+        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 >>",
+        _stream(_IDENTITY_CMAP),
+    ])
+
+
+def scanned_pdf_bytes(pages: int = 2) -> bytes:
+    """Pages that only paint an image (a grey square), like a scanner's output: no text layer."""
+    kids = b" ".join(b"%d 0 R" % (3 + 2 * n) for n in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages)]
+    for n in range(pages):
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R >>" % (4 + 2 * n))
+        objects.append(_stream(b"q 500 0 0 700 40 70 cm BI /W 2 /H 2 /CS /G /BPC 8 ID \x80\x40\x40\x80 EI Q"))
+    return _pdf(objects)
+
+
+def html_error_page() -> bytes:
+    return "<!DOCTYPE html><html><head><title>404</title></head><body>您访问的页面不存在</body></html>".encode()
+
+
+def zip_bomb(unpacked: int) -> bytes:
+    """A small zip that declares, and really unpacks to, `unpacked` bytes of zeros."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("名单.txt", b"\0" * unpacked)
+    return out.getvalue()
