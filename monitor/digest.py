@@ -90,7 +90,7 @@ def _send_batch(engine: Engine, channels: Channels, route: RouteConfig, tag: str
                 done: set[str], window: tuple[datetime, datetime], config: DeliveryConfig,
                 source_names: Mapping[str, str], echo: Callable[[str], None]) -> DigestOutcome:
     now = window[1]
-    items = load_alert_items(engine, [a.item_id for a in rows], source_names)
+    items = load_alert_items(engine, [a.item_id for a in rows], source_names, rows)
     report, where = _send(channels, tag, items, route, window, done, config, echo)
     status = finish(engine, rows, report, config, now)
     if status == "sent":
