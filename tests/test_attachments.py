@@ -20,7 +20,15 @@ from monitor.pipeline import PollContext, poll
 from monitor.settings import AttachmentsConfig, HttpConfig, Settings
 from monitor.store import ItemQuery, item_json, query_items
 from monitor.understand import understand
-from support.files import docx_bytes, html_error_page, pdf_bytes, scanned_pdf_bytes, xlsx_bytes, zip_bomb
+from support.files import (
+    docx_bytes,
+    html_error_page,
+    ofd_bytes,
+    pdf_bytes,
+    scanned_pdf_bytes,
+    xlsx_bytes,
+    zip_bomb,
+)
 from support.sites import Notice, Site, base_url, serve
 
 SCHOOL_IN_XLSX = "河东省青松实验中学"
@@ -45,6 +53,13 @@ def test_each_format_is_read_from_its_bytes_whatever_it_is_called() -> None:
     assert sheet.type == "xlsx" and f"2\t{SCHOOL_IN_XLSX}\t松江" in sheet.text.split("\n")
     legacy = read_file("附件说明：请各校填写报名表。".encode("gb18030"), "说明.txt")
     assert (legacy.type, legacy.text) == ("text", "附件说明：请各校填写报名表。")
+
+
+def test_an_ofd_is_read_page_by_page_in_page_order() -> None:
+    pages = [["第一页标题", "正文一"]] + [[f"第{n}页"] for n in range(2, 12)]
+    read = read_file(ofd_bytes(pages), "通知.ofd")
+    assert (read.type, read.error) == ("ofd", None)
+    assert read.text.split("\n")[:3] == ["第一页标题", "正文一", "第2页"] and read.text.endswith("第11页")
 
 
 def test_a_scanned_pdf_is_recorded_as_having_no_text_layer() -> None:

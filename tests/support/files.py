@@ -100,3 +100,18 @@ def zip_bomb(unpacked: int) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("名单.txt", b"\0" * unpacked)
     return out.getvalue()
+
+
+def ofd_bytes(pages: Sequence[Sequence[str]]) -> bytes:
+    """An OFD (GB/T 33190) package: OFD.xml, and per page a Content.xml whose TextCode elements hold the lines."""
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("OFD.xml", f"<ofd:OFD {ns} Version=\"1.0\"><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml"
+                                    "</ofd:DocRoot></ofd:DocBody></ofd:OFD>")
+        for number, lines in enumerate(pages):
+            codes = "".join(f'<ofd:TextObject ID="{n}"><ofd:TextCode X="0" Y="{n * 5}">{line}</ofd:TextCode>'
+                            "</ofd:TextObject>" for n, line in enumerate(lines))
+            archive.writestr(f"Doc_0/Pages/Page_{number}/Content.xml",
+                             f"<ofd:Page {ns}><ofd:Content><ofd:Layer>{codes}</ofd:Layer></ofd:Content></ofd:Page>")
+    return out.getvalue()
