@@ -131,8 +131,13 @@ def _pdf(data: bytes, limits: Limits) -> str:
     reader = pypdf.PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         raise Unreadable("unreadable pdf: encrypted")
-    pages = reader.pages[:limits.max_pages]
-    text = "\n".join(page.extract_text() or "" for page in pages)
+    parts, size = [], 0
+    for page in reader.pages[:limits.max_pages]:
+        parts.append(page.extract_text() or "")
+        size += len(parts[-1])
+        if size > limits.max_chars:  # the rest would be cut anyway: CPU time stays bounded
+            break
+    text = "\n".join(parts)
     if not text.strip():
         raise Unreadable(f"scanned: no text layer ({len(reader.pages)} page(s) of images)")
     return text

@@ -54,30 +54,38 @@ def _stream(data: bytes, extra: bytes = b"") -> bytes:
     return b"<< /Length %d %s>>\nstream\n" % (len(data), extra) + data + b"\nendstream"
 
 
-_IDENTITY_CMAP = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
-                  b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-                  b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
-                  b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
-                  b"1 beginbfrange <0000> <FFFF> <0000> endbfrange\n"
-                  b"endcmap CMapName currentdict /CMap defineresource pop end end")
+def _to_unicode(chars: set[str]) -> bytes:
+    """A ToUnicode map of the glyphs used (as a subset font's is): glyph id = code point."""
+    codes = sorted(f"<{ord(c):04X}>".encode() for c in chars if ord(c) <= 0xFFFF)
+    blocks = [codes[n:n + 100] for n in range(0, len(codes), 100)]  # at most 100 entries per block
+    body = b"".join(b"%d beginbfchar\n" % len(block) + b"".join(b"%s %s\n" % (c, c) for c in block) + b"endbfchar\n"
+                    for block in blocks)
+    return (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+            b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+            b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+            b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n" + body +
+            b"endcmap CMapName currentdict /CMap defineresource pop end end")
 
 
-def pdf_bytes(lines: Sequence[str]) -> bytes:
-    """One page whose text layer holds `lines` (glyph ids = Unicode code points, mapped back by ToUnicode)."""
-    shown = b"".join(b"<%s> Tj 0 -20 Td\n" % line.encode("utf-16-be").hex().encode() for line in lines)
-    content = b"BT /F1 12 Tf 50 780 Td\n" + shown + b"ET"
-    return _pdf([
+def pdf_bytes(lines: Sequence[str], per_page: int = 40) -> bytes:
+    """Pages whose text layer holds `lines` (glyph ids = Unicode code points, mapped back by ToUnicode)."""
+    chunks = [lines[n:n + per_page] for n in range(0, len(lines), per_page)] or [[]]
+    kids = b" ".join(b"%d 0 R" % (6 + 2 * n) for n in range(len(chunks)))
+    objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
-        b"/Contents 5 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(chunks)),
         b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /Identity-H "
-        b"/DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
-        _stream(content),
+        b"/DescendantFonts [4 0 R] /ToUnicode 5 0 R >>",
         b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
         b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 >>",
-        _stream(_IDENTITY_CMAP),
-    ])
+        _stream(_to_unicode(set("".join(lines)))),
+    ]
+    for n, chunk in enumerate(chunks):
+        shown = b"".join(b"<%s> Tj 0 -20 Td\n" % line.encode("utf-16-be").hex().encode() for line in chunk)
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+                       b"/Contents %d 0 R >>" % (7 + 2 * n))
+        objects.append(_stream(b"BT /F1 12 Tf 50 780 Td\n" + shown + b"ET"))
+    return _pdf(objects)
 
 
 def scanned_pdf_bytes(pages: int = 2) -> bytes:
