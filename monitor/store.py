@@ -273,6 +273,16 @@ def item_json(item: Item, doc: Document) -> dict[str, Any]:
                       doc.deadlines, doc.attachments)
 
 
+def attachment_texts(session: Session, document_ids: Sequence[int | None]) -> dict[tuple[int, int], str]:
+    """(document id, attachment position) → the text read from that attachment."""
+    ids = [i for i in dict.fromkeys(document_ids) if i is not None]
+    found: dict[tuple[int, int], str] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.exec(select(AttachmentText).where(col(AttachmentText.document_id).in_(ids[start:start + 500])))
+        found.update(((row.document_id, row.seq), row.text) for row in rows)
+    return found
+
+
 def count_items_by_label(session: Session) -> dict[str, int]:
     rows = session.exec(select(ItemLabel.label, func.count()).group_by(ItemLabel.label)).all()
     return dict(rows)

@@ -93,5 +93,8 @@ def test_items_and_parse_json_carry_the_document_fields(world) -> None:
     parsed = json.loads(run("parse", "--json", url))["items"][0]
     shared = ("doc_number", "issuer", "signed_at", "deadlines", "attachments")
     assert {k: parsed[k] for k in shared} == {k: item[k] for k in shared}
+    texts = run("items", "--attachments-text")
+    assert "== 河东省教育厅关于公布智慧校园试点学校名单的通知 · 试点学校名单.xlsx (xlsx)" in texts
+    assert f"2\t<b>{XLSX_SCHOOL}</b>\t初中" in texts and f"联系学校：{PDF_SCHOOL}" in texts
     shown = run("parse", url)
     assert "doc_number: 河教信函〔2025〕44号" in shown and "attachment: 试点学校名单.xlsx  (xlsx, " in shown

@@ -162,9 +162,11 @@ def parse_since(value: str | None) -> dt.datetime | None:
 @click.option("--since", help="Only items first seen since this date (YYYY-MM-DD) or duration (e.g. 7d).")
 @click.option("--limit", type=int, default=None, help="At most N items (default: all).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--attachments-text", "attachment_text", is_flag=True,
+              help="Print the text read from the listed items' attachments (once per document), for reading.")
 @pass_app
 def items(app: AppContext, labels: tuple[str, ...], regions: tuple[str, ...], sources: tuple[str, ...],
-          since: str | None, limit: int | None, as_json: bool) -> None:
+          since: str | None, limit: int | None, as_json: bool, attachment_text: bool) -> None:
     """Stored items, newest first."""
     from monitor.db import session_scope
     from monitor.store import ItemQuery, item_json, query_items
@@ -172,6 +174,9 @@ def items(app: AppContext, labels: tuple[str, ...], regions: tuple[str, ...], so
     query = ItemQuery(labels=labels, regions=regions, sources=sources, since=parse_since(since), limit=limit)
     with session_scope(app.engine) as session:
         rows = query_items(session, query)
+    if attachment_text:
+        _show_attachment_texts(app, rows)
+        return
     for item, doc in rows:
         if as_json:
             print_json_line(item_json(item, doc))
@@ -180,3 +185,17 @@ def items(app: AppContext, labels: tuple[str, ...], regions: tuple[str, ...], so
                        f"{item.title[:30]}  {doc.url}")
     if not as_json:
         click.echo(f"{len(rows)} item(s)", err=True)
+
+
+def _show_attachment_texts(app: AppContext, rows: list[Any]) -> None:
+    """Each listed document's attachments with the text read from them (or why there is none)."""
+    from monitor.db import session_scope
+    from monitor.store import attachment_texts
+
+    docs = list({doc.id: doc for _, doc in rows}.values())
+    with session_scope(app.engine) as session:
+        texts = attachment_texts(session, [doc.id for doc in docs])
+    for doc in docs:
+        for seq, att in enumerate(doc.attachments):
+            click.echo(f"== {doc.title} · {att.get('name')} ({att.get('error') or att.get('type')})\n{doc.url}")
+            click.echo((texts.get((doc.id, seq)) or "") + "\n")
