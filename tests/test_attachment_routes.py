@@ -45,7 +45,8 @@ def world(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch):
             "database_url": database_url, "sources": {"builtin": False, "files": ["sources.yml"]},
             "channels": {"school": [mailto(box, "school@test.local")], "town": [mailto(box, "town@test.local")]},
             "routes": [{"name": "my-school", "keywords": [XLSX_SCHOOL], "notify": ["school"]},
-                       {"name": "my-town", "keywords": [PDF_SCHOOL], "notify": ["town"]}],
+                       {"name": "my-town", "keywords": [PDF_SCHOOL], "notify": ["town"]},
+                       {"name": "school-weekly", "keywords": [XLSX_SCHOOL], "notify": ["weekly"], "mode": "digest"}],
             "http": {"min_delay": 0, "retries": 0},
         }
         (tmp_path / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
@@ -80,6 +81,17 @@ def test_a_school_named_only_in_an_attachment_alerts_once_naming_the_attachment_
     school_mail = box.to("school@test.local")
     assert len(school_mail) == 2 and len(box.to("town@test.local")) == 1  # each notice alerted once
     assert "附件《参训名单.xlsx》中：李老师 河东省青松实验中学" in parts(school_mail[1])["text/plain"]
+
+
+def test_a_digest_preview_also_finds_the_name_in_the_attachment(world) -> None:
+    run("poll")
+    out = world["root"].parent / "preview.html"
+    run("digest", "--route", "school-weekly", "--since", "1d", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert "智慧校园试点学校名单" in page and "附件《试点学校名单.xlsx》中" in page
+    assert "&lt;b&gt;河东省青松实验中学&lt;/b&gt;" in page
+    run("digest", "--route", "school-weekly", "--out", str(out))  # the ledger's pending rows say the same
+    assert "附件《试点学校名单.xlsx》中" in out.read_text(encoding="utf-8")
 
 
 def test_items_and_parse_json_carry_the_document_fields(world) -> None:
