@@ -45,8 +45,9 @@ _PUBLISHER = re.compile(r"(?<![\u4e00-\u9fff])(?:信息|文章)?来源\s*[：:]\
 # Date/source lines that CMSs put inside the body container (so not above it).
 _DATE_BOXES = ".moe-detail-shuxing, #detail-date-source, #content_date_source, .article-info, .artile_info"
 _SKIP_TEXT = {"script", "style", "noscript", "template"}
-_ATTACHMENT_LABEL = re.compile(r"^附件\s*\d*\s*[：:.、]\s*")
-_NAMED_ATTACHMENT = re.compile(r"^\s*附件")  # 附件1：名单 linking to a download handler without a file suffix
+_ATTACHMENT_LABEL = re.compile(r"^附件\s*[\d一二三四五六七八九十]*\s*[：:.、．]\s*")
+# "附件1：名单" linking to a download handler without a file suffix; not a "附件下载" menu entry.
+_NAMED_ATTACHMENT = re.compile(r"^附件\s*[\d一二三四五六七八九十]*\s*[：:.、．\s]\s*\S")
 _META_NAMES = {"articletitle": "title", "pubdate": "pubdate", "publishdate": "publishdate",
                "contentsource": "source", "columnname": "column", "keywords": "keywords", "source": "source_meta"}
 # 信息公开 table fields, with the synonyms different CMSs print.
