@@ -46,16 +46,18 @@ def wanted(link: dict[str, str]) -> bool:
 
 
 def read_attachments(links: Sequence[dict[str, str]], fetcher: Fetcher, source: Any,
-                     config: AttachmentsConfig) -> list[Attachment] | None:
+                     config: AttachmentsConfig, skip: str | None = None) -> list[Attachment] | None:
     """Every attachment link of an article: the wanted ones, at most `max_files`, fetched once each
-    and read; the rest recorded with the reason they were not. None when attachments are switched
-    off (the links are then kept as extract found them)."""
+    and read; the rest recorded with the reason they were not (`skip`: the reason for all of them).
+    None when attachments are switched off (the links are then kept as extract found them)."""
     if not config.enabled:
         return None
     limits = Limits(max_unpacked=config.max_unpacked, max_chars=config.max_chars)
     found, fetched = [], 0
     for link in links:
-        if not wanted(link):
+        if skip:
+            found.append(_skipped(link, skip))
+        elif not wanted(link):
             found.append(_skipped(link, "not read: a format no text is taken from"))
         elif fetched >= config.max_files:
             found.append(_skipped(link, f"not fetched: more than {config.max_files} attachments"))

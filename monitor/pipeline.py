@@ -201,7 +201,8 @@ def _store_article(source: Source, ctx: PollContext, link: listing.Link, result:
     published = article.published_at or _list_date(link, ctx.settings)
     parsed = understand(article.text, title=article.title or link.title, region=source.region,
                         published=published.date() if published else None, table=article.meta)
-    files = read_attachments(article.attachments, ctx.fetcher, source, ctx.settings.attachments)
+    files = read_attachments(article.attachments, ctx.fetcher, source, ctx.settings.attachments,
+                             skip=None if _may_alert(published, ctx) else "not fetched: published before max_age")
     doc = Document(source_id=source.id, url=link.url, title=article.title or link.title or parsed.title,
                    kind=parsed.kind, period=parsed.period, region=parsed.region or source.region,
                    publisher=article.publisher, published_at=published, text=article.text,
@@ -218,6 +219,13 @@ def _store_article(source: Source, ctx: PollContext, link: listing.Link, result:
         result.alerts += saved.alerts
         log.info("document.stored", url=link.url, items=saved.new_items, alerts=saved.alerts,
                  duplicate_of=saved.duplicate_of)
+
+
+def _may_alert(published: datetime | None, ctx: PollContext) -> bool:
+    """Attachments are read for articles recent enough to alert on some route: a first poll or a
+    --pages backfill of old notices costs no request per old attachment."""
+    longest = max([ctx.settings.max_age, *(r.max_age for r in ctx.routes if r.max_age)])
+    return published is None or utcnow() - published <= longest
 
 
 def _list_date(link: listing.Link, settings: Settings) -> datetime | None:

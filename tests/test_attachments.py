@@ -181,6 +181,20 @@ def test_a_poll_reads_every_attachment_once_and_stores_what_it_found(tmp_path: P
     assert sorted(texts) == [0, 1, 2, 7]  # only attachments with text get a text row
 
 
+def test_an_old_notice_s_attachments_are_listed_but_not_fetched(tmp_path: Path, ctx: PollContext) -> None:
+    link = '<p><a href="/col/files/list.xlsx">附件1：名单.xlsx</a></p>'
+    site = Site("col", "河东省教育厅", [Notice("4001", "关于上学期推荐工作的通知", "各校：名单见附件。", 30, link)])
+    with serve(tmp_path / "www") as server:
+        site.write(tmp_path / "www")
+        write_files(tmp_path / "www" / "col" / "files")
+        poll(Source.model_validate(site.catalog_entry(base_url(server), "test-col", "陕西")), ctx)
+    with session_scope(ctx.engine) as session:
+        (doc,) = session.exec(select(Document)).all()
+        assert doc.attachments == [{"name": "名单.xlsx", "url": f"{base_url(server)}/col/files/list.xlsx", "type": None,
+                                    "bytes": None, "chars": None, "error": "not fetched: published before max_age"}]
+    assert not [hit for hit in server.hits if "/files/" in hit]  # a backfill costs no request per old file
+
+
 def test_attachments_leave_items_and_labels_alone_and_show_in_items_json(tmp_path: Path, ctx: PollContext) -> None:
     with serve(tmp_path / "www") as server:
         site = notice_site(tmp_path / "www")
