@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.cndate import arabic_dates
+from monitor.dates import signature_date
 from monitor.deadlines import find_deadlines
 from monitor.htmltext import clean_space, parse_day
 
@@ -25,7 +26,6 @@ _CITED_BEFORE = re.compile(r"[（(《]\s*$|》\s*$")  # （教技〔2018〕6号�
 _ORG_END = ("部", "厅", "委", "局", "办", "办公室", "办公厅", "委员会", "中心", "政府", "院", "会", "处", "司",
             "室", "组", "馆", "校", "学", "所", "站", "团")
 _TITLE_ISSUER = re.compile(r"^(.{2,60}?)关于.{2,}的(?:通知|通告|公告|意见|函|决定|批复|报告|办法|方案|规定|复函)")
-_SIGNED_DATE = re.compile(r"^\s*(?:[12]\d{3}|[〇○零OＯ一二三四五六七八九]{4})\s*年.{1,6}月.{1,4}[日号]\s*$")
 _NOT_ISSUER = re.compile(r"[：:，,。；;？?！!]|附件|联系|电话|邮箱|地址|抄送|印发")
 ATTACHMENT_FIELDS = ("name", "url", "type", "chars", "error")  # what JSON shows of an attachment (not its text)
 TAIL_LINES = 12  # the signature block sits in the last lines (before 附件 lists and contact notes)
@@ -94,19 +94,19 @@ def _org(name: str | None) -> str | None:
 
 
 def _signature(lines: list[str]) -> tuple[str | None, str | None]:
-    """(issuer, signing day) of the 落款: the last date-only line near the end, the organisation lines
-    right above it (a joint notice signs with several, one per line)."""
+    """(issuer, signing day) of the 落款: the last date-only line near the end (as dates.py reads a
+    notice's 成文日期), and the organisation lines right above it (a joint notice signs with several)."""
     tail = lines[-TAIL_LINES:]
     for index in range(len(tail) - 1, -1, -1):
-        if not _SIGNED_DATE.match(tail[index]):
+        day = signature_date([tail[index]])
+        if day is None:
             continue
-        day = parse_day(arabic_dates(tail[index]))
         orgs: list[str] = []
         for line in reversed(tail[max(0, index - 3):index]):
             if not _org(line):
                 break
             orgs.insert(0, _org(line) or "")
-        return (" ".join(orgs) or None), (day.isoformat() if day else None)
+        return (" ".join(orgs) or None), day.isoformat()
     return None, None
 
 
