@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import olefile
@@ -174,10 +174,10 @@ def _xls(data: bytes, limits: Limits) -> str:
     return "\n".join(_row_lines(rows, limits))
 
 
-def _row_lines(sheets: object, limits: Limits) -> list[str]:
+def _row_lines(sheets: Iterable[tuple[str, Iterable[Sequence[object]]]], limits: Limits) -> list[str]:
     """One line per non-empty row, tab between cells, sheets headed by their names; stops at max_chars."""
     lines, size = [], 0
-    for title, rows in sheets:  # type: ignore[attr-defined]
+    for title, rows in sheets:
         lines.append(f"【{title}】")
         for row in rows:
             cells = [_cell(value) for value in row if value not in (None, "")]
