@@ -24,6 +24,7 @@ _HANDED_IN = re.compile(r"报送|提交|上报|报名|反馈|寄送|发送|填�
 _CUTOFFS = (re.compile(rf"截止(?:时间|日期)\s*(?:为|是|:)?\s*(?:{_DATE})"), re.compile(rf"(?:{_DATE}){_TAIL}\s*截止"))
 _WORKDAYS = re.compile(r"(\d{1,3}|[一二两三四五六七八九十]{1,3})\s*个\s*工作日(?:内|之内)")
 _SENTENCE = re.compile(r"[^。；;！!？?\n]+[。；;！!？?]?")
+_CUE = re.compile(r"前|止|工作日")  # every pattern above needs one of these (same in traditional script)
 MAX_TEXT = 200
 MAX_WORKDAYS = 366
 LOOK_BACK = dt.timedelta(days=60)  # "1月10日前" in a December notice is next January's
@@ -35,8 +36,8 @@ def find_deadlines(text: str, signed: dt.date | None, published: dt.date | None)
     found: dict[tuple[str, str], dict[str, str]] = {}
     for match in _SENTENCE.finditer(text or ""):
         sentence = match.group(0).strip()
-        if not sentence:
-            continue
+        if not sentence or not _CUE.search(sentence):
+            continue  # most sentences: no normalising at all
         norm = arabic_dates(for_matching(sentence))
         for day in _sentence_days(norm, anchor):
             shown = sentence if len(sentence) <= MAX_TEXT else sentence[:MAX_TEXT - 1] + "…"

@@ -75,6 +75,8 @@ def _doc_number(cell: str | None, lines: list[str], title: str | None) -> str | 
         if (match := _NUMBER.fullmatch(line)) and line != title:
             return _squeeze(match.group(0))
     for line in lines:
+        if "号" not in line:
+            continue  # the pattern is slow to reject a long line; most have no 号 at all
         for match in _NUMBER.finditer(line):
             if not _CITED_BEFORE.search(line[:match.start()]) and not line[match.end():].startswith("文"):
                 return _squeeze(match.group(0))
