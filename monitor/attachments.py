@@ -81,6 +81,9 @@ def fetch_one(link: dict[str, str], fetcher: Fetcher, source: Any, limits: Limit
         answer = fetcher.get(found.url, source=source)
     except FetchError as exc:
         found.error = str(exc)
+    except Exception as exc:  # a link no fetch could make sense of must not fail the notice's poll
+        log.exception("attachment.fetch_crashed", url=found.url)
+        found.error = f"not fetched: {type(exc).__name__}"
     else:
         if answer.blocked:
             found.error = f"blocked: {answer.blocked}"
