@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.cndate import arabic_dates, small_number
 from monitor.docmeta import DocMeta, read_meta
@@ -98,3 +100,14 @@ def test_understand_repeats_the_document_fields_on_every_item() -> None:
                                                                         "2025-12-01")
         assert [d["date"] for d in row["deadlines"]] == ["2025-12-20", "2025-12-08"]
         assert row["attachments"] == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from("〔〕[]()（）【】号令第年月日前止截工作个内请于报送二〇十一三五河教函 各厅：\n0123456789"),
+               max_size=200))
+def test_junk_never_raises_and_dates_are_real(text: str) -> None:
+    from monitor.docmeta import document_fields
+
+    fields = document_fields(text, text[:20], {"成文日期": text[-12:]}, dt.date(2025, 12, 1))
+    for value in [fields["signed_at"], *(d["date"] for d in fields["deadlines"])]:
+        assert value is None or dt.date.fromisoformat(value)
