@@ -44,7 +44,9 @@ class DeliverStats:
     failed: int = 0
 
 
-def alert_item(item: Item, doc: Document, source_names: Mapping[str, str]) -> AlertItem:
+def alert_item(item: Item, doc: Document, source_names: Mapping[str, str],
+               match: dict[str, str] | None = None) -> AlertItem:
+    """`match`: the attachment (and its line) in which the route's keywords were found."""
     return AlertItem(
         title=item.title or doc.title, text=item.text, section=item.section, labels=list(item.labels),
         evidence=dict(item.evidence), region=item.region,
@@ -52,6 +54,7 @@ def alert_item(item: Item, doc: Document, source_names: Mapping[str, str]) -> Al
         date_end=item.date_end.isoformat() if item.date_end else None, figures=list(item.figures),
         document_title=doc.title, document_url=doc.url, source_id=doc.source_id,
         source_name=source_names.get(doc.source_id, doc.source_id), published_at=doc.published_at,
+        doc_number=doc.doc_number, deadlines=list(doc.deadlines or []), attachment_match=match,
     )
 
 
@@ -226,11 +229,13 @@ def group_batches(alerts: Sequence[Alert]) -> list[list[Alert]]:
 
 
 def load_alert_items(engine: Engine, item_ids: Sequence[int | None],
-                     source_names: Mapping[str, str]) -> list[AlertItem]:
+                     source_names: Mapping[str, str], alerts: Sequence[Alert] = ()) -> list[AlertItem]:
+    """The items to show, with the attachment match their alert rows recorded (if any)."""
     ids = sorted({i for i in item_ids if i is not None})
+    matches = {a.item_id: a.attachment_match for a in alerts if a.attachment_match}
     with session_scope(engine) as session:
         rows = session.exec(items_with_documents().where(col(Item.id).in_(ids)).order_by(col(Item.id))).all()
-    return [alert_item(item, doc, source_names) for item, doc in rows]
+    return [alert_item(item, doc, source_names, matches.get(item.id)) for item, doc in rows]
 
 
 def send_batch(engine: Engine, channels: Channels, batch: Sequence[Alert], source_names: Mapping[str, str],
@@ -242,7 +247,7 @@ def send_batch(engine: Engine, channels: Channels, batch: Sequence[Alert], sourc
             echo(render_operator(first.title or "", first.body or "", "text").body)
             return SendReport(delivered={"console"}, errors={})
         return channels.send_operator(first.channel_tag, first.title or "", first.body or "", skip=skip)
-    items = load_alert_items(engine, [a.item_id for a in batch], source_names)
+    items = load_alert_items(engine, [a.item_id for a in batch], source_names, batch)
     if not channels.has(first.channel_tag):
         echo(render_instant(items, first.route, "text").body)
         return SendReport(delivered={"console"}, errors={})

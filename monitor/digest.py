@@ -16,9 +16,9 @@ from monitor.db import session_scope
 from monitor.deliver import alert_item, claim, finish, load_alert_items, operator_failure_notice, receipts
 from monitor.models import Alert, DigestRun, Document, Item, utcnow
 from monitor.render import AlertItem, digest_html
-from monitor.route import matches
+from monitor.route import attachment_match, matches
 from monitor.settings import DeliveryConfig, RouteConfig
-from monitor.store import items_with_documents, routed_item
+from monitor.store import attached, attachment_texts, items_with_documents, routed_item
 
 log = structlog.get_logger()
 
@@ -40,20 +40,30 @@ def last_digest_at(engine: Engine, route: str) -> datetime | None:
 
 def preview_items(engine: Engine, route: RouteConfig, since: datetime,
                   source_names: Mapping[str, str]) -> list[AlertItem]:
-    """Items first seen since `since` that the route selects (for --out previews; marks nothing)."""
+    """Items first seen since `since` that the route selects (for --out previews; marks nothing).
+    A document's attachment text counts for its first item, as when alerts are written."""
     with session_scope(engine) as session:
         rows = session.exec(items_with_documents()
                             .where(Item.first_seen_at >= since, col(Document.duplicate_of).is_(None))
                             .order_by(col(Item.id))).all()
-    return [alert_item(item, doc, source_names) for item, doc in rows if matches(route, routed_item(item, doc))]
+        texts = attachment_texts(session, [doc.id for _, doc in rows]) if route.keywords else {}
+    found, seen = [], set()
+    for item, doc in rows:  # by id: a document's first item comes first
+        files = () if doc.id in seen else attached(doc, [texts.get((doc.id, n), "") for n in range(len(doc.attachments))])
+        seen.add(doc.id)
+        routed = routed_item(item, doc, files)
+        if matches(route, routed):
+            found.append(alert_item(item, doc, source_names, attachment_match(route, routed)))
+    return found
 
 
 def pending_items(engine: Engine, route: RouteConfig, source_names: Mapping[str, str]) -> list[AlertItem]:
     """The items waiting in the ledger for this route's next digest (de-duplicated across tags)."""
     with session_scope(engine) as session:
-        ids = session.exec(select(Alert.item_id).where(Alert.route == route.name, Alert.mode == "digest",
-                                                       Alert.status == "pending").distinct()).all()
-    return load_alert_items(engine, ids, source_names)
+        rows = session.exec(select(Alert).where(Alert.route == route.name, Alert.mode == "digest",
+                                                Alert.status == "pending")).all()
+        session.expunge_all()
+    return load_alert_items(engine, [row.item_id for row in rows], source_names, rows)
 
 
 def send_digest(engine: Engine, channels: Channels, route: RouteConfig, config: DeliveryConfig,
@@ -90,7 +100,7 @@ def _send_batch(engine: Engine, channels: Channels, route: RouteConfig, tag: str
                 done: set[str], window: tuple[datetime, datetime], config: DeliveryConfig,
                 source_names: Mapping[str, str], echo: Callable[[str], None]) -> DigestOutcome:
     now = window[1]
-    items = load_alert_items(engine, [a.item_id for a in rows], source_names)
+    items = load_alert_items(engine, [a.item_id for a in rows], source_names, rows)
     report, where = _send(channels, tag, items, route, window, done, config, echo)
     status = finish(engine, rows, report, config, now)
     if status == "sent":

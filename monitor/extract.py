@@ -45,7 +45,9 @@ _PUBLISHER = re.compile(r"(?<![\u4e00-\u9fff])(?:信息|文章)?来源\s*[：:]\
 # Date/source lines that CMSs put inside the body container (so not above it).
 _DATE_BOXES = ".moe-detail-shuxing, #detail-date-source, #content_date_source, .article-info, .artile_info"
 _SKIP_TEXT = {"script", "style", "noscript", "template"}
-_ATTACHMENT_LABEL = re.compile(r"^附件\s*\d*\s*[：:.、]\s*")
+_ATTACHMENT_LABEL = re.compile(r"^附件\s*[\d一二三四五六七八九十]*\s*[：:.、．]\s*")
+# "附件1：名单" linking to a download handler without a file suffix; not a "附件下载" menu entry.
+_NAMED_ATTACHMENT = re.compile(r"^附件\s*[\d一二三四五六七八九十]*\s*[：:.、．\s]\s*\S")
 _META_NAMES = {"articletitle": "title", "pubdate": "pubdate", "publishdate": "publishdate",
                "contentsource": "source", "columnname": "column", "keywords": "keywords", "source": "source_meta"}
 # 信息公开 table fields, with the synonyms different CMSs print.
@@ -169,12 +171,13 @@ def _info_table(root: HtmlElement) -> dict[str, str]:
 
 
 def _attachments(scope: HtmlElement, url: str) -> list[dict[str, str]]:
-    """Links to files (PDF, Word, spreadsheets …) resolved against the article URL, once each."""
+    """Links to files (PDF, Word, spreadsheets …) or named 附件…, resolved against the article URL, once each."""
     found: dict[str, dict[str, str]] = {}
     for anchor in scope.iter("a"):
         target = absolute(url, anchor.get("href") or "")
         path = urlsplit(target).path if target else ""
-        if target and _ATTACHMENT.search(path):
+        named = _NAMED_ATTACHMENT.match(clean_space(anchor.text_content()))
+        if target and target != url and (_ATTACHMENT.search(path) or named):
             found.setdefault(target, {"url": target, "name": _attachment_name(anchor, path)})
     return list(found.values())
 

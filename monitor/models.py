@@ -69,7 +69,21 @@ class Document(SQLModel, table=True):
     content_hash: str = Field(index=True, max_length=64)  # of the normalised text: finds republished copies
     duplicate_of: int | None = Field(default=None, foreign_key="document.id", index=True)
     meta: dict[str, Any] = _json(dict)  # 信息公开 table: 索引号, 发文字号, 发文机关, 成文日期 …
-    attachments: list[dict[str, str]] = _json(list)
+    attachments: list[dict[str, Any]] = _json(list)  # {name, url, type, bytes, chars, error}; text in AttachmentText
+    doc_number: str | None = Field(default=None, max_length=200)  # 发文字号
+    issuer: str | None = Field(default=None, max_length=200)  # 发文机关
+    signed_at: dt.date | None = None  # 成文日期
+    deadlines: list[dict[str, str]] = Field(  # [{date, text}]
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default=sa.text("'[]'")))
+
+
+class AttachmentText(SQLModel, table=True):
+    """The text read from one attachment (position `seq` in its document's `attachments` list), kept
+    apart so item lists and alerts never load it; routing reads it once, when the document is stored."""
+
+    document_id: int = Field(foreign_key="document.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    text: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
 
 
 class Item(SQLModel, table=True):
@@ -169,6 +183,8 @@ class Alert(SQLModel, table=True):
     body: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     receipt: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    # {"name", "line"}: the attachment whose text matched the route's keywords (the item's own text did not)
+    attachment_match: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = _ts(nullable=False, default=True)
     sent_at: datetime | None = _ts()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from monitor import extract, listing
+from monitor.attachments import read_attachments
 from monitor.catalog import Source
 from monitor.db import session_scope
 from monitor.fetch import Fetcher, FetchError, FetchResult, Validators
@@ -198,19 +200,32 @@ def _store_article(source: Source, ctx: PollContext, link: listing.Link, result:
     article = extract.extract_article(page.text or "", page.url, source, link)
     published = article.published_at or _list_date(link, ctx.settings)
     parsed = understand(article.text, title=article.title or link.title, region=source.region,
-                        published=published.date() if published else None)
+                        published=published.date() if published else None, table=article.meta)
+    files = read_attachments(article.attachments, ctx.fetcher, source, ctx.settings.attachments,
+                             skip=None if _may_alert(published, ctx) else "not fetched: published before max_age")
     doc = Document(source_id=source.id, url=link.url, title=article.title or link.title or parsed.title,
                    kind=parsed.kind, period=parsed.period, region=parsed.region or source.region,
                    publisher=article.publisher, published_at=published, text=article.text,
-                   raw_html=page.text, content_hash="", meta=article.meta, attachments=article.attachments)
+                   raw_html=page.text, content_hash="", meta=article.meta,
+                   attachments=[f.summary() for f in files] if files is not None else article.attachments,
+                   doc_number=parsed.doc_number, issuer=parsed.issuer, deadlines=parsed.deadlines,
+                   signed_at=dt.date.fromisoformat(parsed.signed_at) if parsed.signed_at else None)
     with session_scope(ctx.engine) as session:
-        saved = save_document(session, doc, parsed.items, ctx.routes, ctx.settings.max_age)
+        saved = save_document(session, doc, parsed.items, ctx.routes, ctx.settings.max_age,
+                              attachment_texts=[f.text for f in files or []])
     if not saved.skipped:
         result.new_documents += 1
         result.new_items += saved.new_items
         result.alerts += saved.alerts
         log.info("document.stored", url=link.url, items=saved.new_items, alerts=saved.alerts,
                  duplicate_of=saved.duplicate_of)
+
+
+def _may_alert(published: datetime | None, ctx: PollContext) -> bool:
+    """Attachments are read for articles recent enough to alert on some route: a first poll or a
+    --pages backfill of old notices costs no request per old attachment."""
+    longest = max([ctx.settings.max_age, *(r.max_age for r in ctx.routes if r.max_age)])
+    return published is None or utcnow() - published <= longest
 
 
 def _list_date(link: listing.Link, settings: Settings) -> datetime | None:

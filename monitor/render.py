@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any, Literal
@@ -25,6 +25,7 @@ DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
 OTHER = "其他"
 NO_REGION = "未注明地区"
 SNIPPET = 160  # characters of item text shown in a message
+DEADLINE_TEXT = 60  # characters of a deadline's sentence shown next to its date
 LABEL_COLORS = {  # HTML accents: incidents red, security work orange, the rest calm
     "security_incident": "#dc2626", "cybersecurity": "#ea580c", "app_governance": "#7c3aed",
     "platform_launch": "#0891b2", "policy_document": "#2563eb", "data_governance": "#0d9488",
@@ -60,6 +61,9 @@ class AlertItem:
     source_id: str
     source_name: str
     published_at: datetime | None
+    doc_number: str | None = None
+    deadlines: list[dict[str, str]] = field(default_factory=list)
+    attachment_match: dict[str, str] | None = None  # {"name", "line"}: where the route's keywords were found
 
 
 @dataclass
@@ -187,6 +191,8 @@ def _item_view(item: AlertItem) -> dict[str, Any]:
         "evidence": [(label_name(x), [oneline(c) for c in item.evidence.get(x, [])])
                      for x in ordered if item.evidence.get(x)],
         "url": item.document_url, "published": when(item.published_at, "%Y-%m-%d"),
+        "deadlines": [f"{d.get('date')}（{snippet(d.get('text'), DEADLINE_TEXT)}）" for d in item.deadlines],
+        "match": item.attachment_match,
     }
 
 

@@ -14,6 +14,8 @@ from monitor.normalize import for_matching
 from monitor.settings import ConfigError, RouteConfig, Settings
 from monitor.taxonomy import LABELS, REGIONS
 
+MATCH_LINE = 200  # characters of an attachment's matching line kept for the alert
+
 
 @dataclass(frozen=True)
 class RoutedItem:
@@ -25,6 +27,9 @@ class RoutedItem:
     text: str  # title + text, in matching form (simplified, width-folded)
     published_at: datetime | None
     first_seen_at: datetime
+    # (name, text, text in matching form) of the document's attachments; only its first item gets them,
+    # so a name in an attached list alerts once per notice rather than once per item
+    attachments: tuple[tuple[str, str, str], ...] = ()
 
 
 def load_routes(settings: Settings) -> list[RouteConfig]:
@@ -65,7 +70,23 @@ def _labels_ok(route: RouteConfig, item: RoutedItem) -> bool:
 
 
 def _keywords_ok(route: RouteConfig, item: RoutedItem) -> bool:
-    return not route.keywords or any(for_matching(k) in item.text for k in route.keywords)
+    if not route.keywords:
+        return True
+    words = [for_matching(k) for k in route.keywords]
+    return any(w in item.text for w in words) or any(w in norm for _, _, norm in item.attachments for w in words)
+
+
+def attachment_match(route: RouteConfig, item: RoutedItem) -> dict[str, str] | None:
+    """{"name", "line"} when only an attachment holds one of the route's keywords: which attachment,
+    and the line it is on as written (a school's row in a list), for the alert to show."""
+    words = [for_matching(k) for k in route.keywords]
+    if not words or any(w in item.text for w in words):
+        return None
+    for name, text, norm in item.attachments:
+        if any(w in norm for w in words):
+            line = next((ln for ln in text.split("\n") if any(w in for_matching(ln) for w in words)), "")
+            return {"name": name, "line": line.strip()[:MATCH_LINE]}
+    return None
 
 
 MATCHERS: dict[str, Callable[[RouteConfig, RoutedItem], bool]] = {

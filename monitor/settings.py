@@ -123,6 +123,15 @@ class HttpConfig(_Strict):
     robots: bool = True
 
 
+class AttachmentsConfig(_Strict):
+    """Reading an article's attachments (the download cap is http.max_bytes, as for pages)."""
+
+    enabled: bool = True
+    max_files: int = 10  # per article: one request each
+    max_unpacked: int = 50 * 1024 * 1024  # bytes a DOCX/XLSX/OFD/ZIP may unpack to (zip bombs stop here)
+    max_chars: int = 500_000  # text kept per attachment
+
+
 class DeliveryConfig(_Strict):
     every: Duration = timedelta(seconds=30)
     max_attempts: int = 6
@@ -163,6 +172,7 @@ class Settings(BaseSettings):
     routes: list[RouteConfig] | None = None  # None: the defaults shipped in alerts/routes.yml
     max_age: Duration = timedelta(days=7)
     http: HttpConfig = Field(default_factory=HttpConfig)
+    attachments: AttachmentsConfig = Field(default_factory=AttachmentsConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)

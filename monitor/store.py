@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
-from monitor.models import Alert, ArticleFailure, Document, HttpCache, Item, ItemLabel, utcnow
+from monitor.docmeta import document_json
+from monitor.models import Alert, ArticleFailure, AttachmentText, Document, HttpCache, Item, ItemLabel, utcnow
 from monitor.normalize import fingerprint, for_matching
-from monitor.route import RoutedItem, select_routes
+from monitor.route import RoutedItem, attachment_match, select_routes
 from monitor.settings import RouteConfig
 
 # Shorter items (a withheld "(略)" entry, a one-line heading) recur month after month and are news each time.
@@ -134,12 +135,14 @@ def _known_fingerprints(session: Session, prints: Sequence[str]) -> set[str]:
 
 
 def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], routes: Sequence[RouteConfig],
-                  default_max_age: timedelta, now: datetime | None = None) -> SaveResult:
+                  default_max_age: timedelta, now: datetime | None = None,
+                  attachment_texts: Sequence[str] = ()) -> SaveResult:
     """Store a new document, its items, and the alert rows for fresh new items — all or nothing.
 
     A republished copy (same normalised text as a stored document) is kept as a Document pointing at
     the original, with no items of its own, so it never alerts twice. Items whose text was already
-    stored elsewhere are stored but not routed.
+    stored elsewhere are stored but not routed. `attachment_texts` go with `doc.attachments`, in order:
+    stored, and matched by route keywords on the document's first item.
     """
     now = now or utcnow()
     if stored_urls(session, [doc.url]):
@@ -148,13 +151,14 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
     original = session.exec(select(Document.id).where(Document.content_hash == doc.content_hash,
                                                       col(Document.duplicate_of).is_(None))).first()
     doc.fetched_at = now
-    if original is not None:
-        doc.duplicate_of = original
-        session.add(doc)
-        session.flush()
-        return SaveResult(document_id=doc.id, duplicate_of=original)
+    doc.duplicate_of = original
     session.add(doc)
     session.flush()
+    session.add_all(AttachmentText(document_id=doc.id, seq=n, text=text)
+                    for n, text in enumerate(attachment_texts) if text)
+    if original is not None:
+        return SaveResult(document_id=doc.id, duplicate_of=original)
+    files = attached(doc, attachment_texts)
     rows = [_item_row(doc.id, p, now) for p in parsed_items]
     seen = _known_fingerprints(session, [r.fingerprint for r in rows])
     result = SaveResult(document_id=doc.id, new_items=len(rows))
@@ -165,17 +169,24 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
         if row.fingerprint in seen and len(row.text) >= MIN_DEDUP_TEXT:
             continue  # the same paragraph was stored before (a republished copy): not news
         seen.add(row.fingerprint)
-        routed = routed_item(row, doc)
+        routed = routed_item(row, doc, files if row is rows[0] else ())
         for route in select_routes(routes, routed, now, default_max_age):
-            result.alert_ids.extend(_enqueue_item_alerts(session, row, doc, route, now))
+            match = attachment_match(route, routed)
+            result.alert_ids.extend(_enqueue_item_alerts(session, row, doc, route, now, match))
     result.alerts = len(result.alert_ids)
     return result
 
 
-def routed_item(item: Item, doc: Document) -> RoutedItem:
+def attached(doc: Document, texts: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
+    """(name, text, matching form) of the attachments that have text, for routing."""
+    names = [str(att.get("name") or att.get("url") or "") for att in doc.attachments]
+    return tuple((name, text, for_matching(text)) for name, text in zip(names, texts, strict=False) if text)
+
+
+def routed_item(item: Item, doc: Document, attachments: tuple[tuple[str, str, str], ...] = ()) -> RoutedItem:
     return RoutedItem(labels=frozenset(item.labels), region=item.region, source_id=doc.source_id,
                       text=for_matching(f"{item.title}\n{item.text}\n{doc.title}"),
-                      published_at=doc.published_at, first_seen_at=item.first_seen_at)
+                      published_at=doc.published_at, first_seen_at=item.first_seen_at, attachments=attachments)
 
 
 def alert_key(item_id: int, route: str, tag: str) -> str:
@@ -183,12 +194,12 @@ def alert_key(item_id: int, route: str, tag: str) -> str:
 
 
 def _enqueue_item_alerts(session: Session, item: Item, doc: Document, route: RouteConfig,
-                         now: datetime) -> list[int]:
+                         now: datetime, match: dict[str, str] | None = None) -> list[int]:
     ids = []
     for tag in dict.fromkeys(route.notify):
         alert = Alert(key=alert_key(item.id, route.name, tag), item_id=item.id, document_id=doc.id,
                       source_id=doc.source_id, route=route.name, channel_tag=tag, mode=route.mode,
-                      created_at=now, next_attempt_at=now)
+                      created_at=now, next_attempt_at=now, attachment_match=match)
         if add_alert(session, alert):
             ids.append(alert.id)
     return ids
@@ -221,7 +232,8 @@ def items_with_documents() -> Any:
     (tens of kilobytes each) are not what an item list, an alert or a digest shows."""
     return (select(Item, Document).join(Document, Item.document_id == Document.id)
             .options(load_only(Document.id, Document.url, Document.title, Document.source_id,  # type: ignore[arg-type]
-                               Document.published_at, Document.duplicate_of)))
+                               Document.published_at, Document.duplicate_of, Document.doc_number,
+                               Document.issuer, Document.signed_at, Document.deadlines, Document.attachments)))
 
 
 def query_items(session: Session, q: ItemQuery) -> list[tuple[Item, Document]]:
@@ -257,7 +269,18 @@ def item_json(item: Item, doc: Document) -> dict[str, Any]:
         "document_url": doc.url, "document_title": doc.title, "source": doc.source_id,
         "published_at": doc.published_at.isoformat() if doc.published_at else None,
         "first_seen_at": item.first_seen_at.isoformat(),
-    }
+    } | document_json(doc.doc_number, doc.issuer, doc.signed_at.isoformat() if doc.signed_at else None,
+                      doc.deadlines, doc.attachments)
+
+
+def attachment_texts(session: Session, document_ids: Sequence[int | None]) -> dict[tuple[int, int], str]:
+    """(document id, attachment position) → the text read from that attachment."""
+    ids = [i for i in dict.fromkeys(document_ids) if i is not None]
+    found: dict[tuple[int, int], str] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.exec(select(AttachmentText).where(col(AttachmentText.document_id).in_(ids[start:start + 500])))
+        found.update(((row.document_id, row.seq), row.text) for row in rows)
+    return found
 
 
 def count_items_by_label(session: Session) -> dict[str, int]:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import structlog
 
 from monitor import dates, enrich, labelmodel, layout, regions, roundup, segment
 from monitor.classify import classify_normalized, is_relevant
+from monitor.docmeta import document_fields, document_json
 from monitor.normalize import for_matching
 from monitor.taxonomy import NATIONAL, REGIONS
 
@@ -50,11 +53,18 @@ class ParsedDocument:
     region: str | None
     items: list[ParsedItem] = field(default_factory=list)
     notice: bool = False  # a 公文 (notice, opinion, measure): its structure, not part of the contract
+    # Document-level (docmeta.py, deadlines.py; attachments are added by whoever fetched them).
+    doc_number: str | None = None
+    issuer: str | None = None
+    signed_at: str | None = None
+    deadlines: list[dict[str, str]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        """DESIGN.md's `parse --json` object."""
+        """DESIGN.md's `parse --json` object; each item repeats the document-level fields."""
+        shared = document_json(self.doc_number, self.issuer, self.signed_at, self.deadlines, self.attachments)
         return {"title": self.title, "kind": self.kind, "period": self.period, "region": self.region,
-                "items": [asdict(item) for item in self.items]}
+                "items": [asdict(item) | shared for item in self.items]}
 
 
 def _item_region(seg: segment.Segment, norm: str, doc_region: str | None, kind: str) -> str | None:
@@ -114,7 +124,7 @@ def _item(seq: int, seg: segment.Segment, ctx: _Context) -> ParsedItem:
 
 
 def _understand(text: str, title: str | None, region: str | None, published: dt.date | None,
-                model: labelmodel.Model | None) -> ParsedDocument:
+                model: labelmodel.Model | None, table: Mapping[str, str] | None = None) -> ParsedDocument:
     lines = layout.reflow(segment.clean_lines(text[:MAX_CHARS]))
     found = title or layout.headline(text[:20_000]) or segment.detect_title(lines)
     kind = segment.detect_kind(found or "", lines)
@@ -136,21 +146,24 @@ def _understand(text: str, title: str | None, region: str | None, published: dt.
         own = dates.document_date(doc_title, lines) if notice else None
         ctx = _Context(doc_region, period, kind, model, notice, stamp, own)
     items = [_item(i, seg, ctx) for i, seg in enumerate(segments, 1)]
-    return ParsedDocument(doc_title, kind, period, doc_region, items, notice=notice)
+    return ParsedDocument(doc_title, kind, period, doc_region, items, notice=notice,
+                          **document_fields(text[:MAX_CHARS], found, table, published))
 
 
 _SHIPPED = object()
 
 
 def understand(text: str, *, title: str | None = None, region: str | None = None,
-               published: dt.date | None = None, label_model: object = _SHIPPED) -> ParsedDocument:
+               published: dt.date | None = None, label_model: object = _SHIPPED,
+               table: Mapping[str, str] | None = None) -> ParsedDocument:
     """Segment, enrich and classify a document's main text; on input it cannot read, an empty article.
 
     `label_model`: the shipped model by default; None for the rules' labels alone (training).
+    `table`: the page's 信息公开 fields (extract's Article.meta), the first place 公文 metadata is read from.
     """
     model = labelmodel.load_default() if label_model is _SHIPPED else label_model
     try:
-        return _understand(text or "", title, region, published, model)
+        return _understand(text or "", title, region, published, model, table)
     except Exception:  # a bad page must never stop a poll; the raw text is still stored upstream
         log.exception("understand.failed", title=title, chars=len(text) if isinstance(text, str) else None)
         return ParsedDocument(title or "", "article", None, region, [])

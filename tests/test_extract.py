@@ -83,6 +83,16 @@ def test_moe_news_page_attachments_resolve_against_the_article() -> None:
     ]
 
 
+def test_links_named_as_attachments_count_without_a_file_suffix_but_a_downloads_menu_does_not() -> None:
+    html = ("<html><body><div class=nav><a href='/xzzx/'>附件下载</a></div><h1>关于公布名单的通知</h1>"
+            "<div class=TRS_Editor><p>各单位：现将名单公布如下。</p>"
+            "<p><a href='/down.jsp?id=7'>附件1：入选名单</a></p><p><a href='/down.jsp?id=8'>附件二、申报表</a></p>"
+            "<p><a href='./t1.html'>相关阅读</a></p></div></body></html>")
+    found = extract_article(html, "https://jyt.example.gov.cn/tzgg/t1.html", source(MOE_ART), None).attachments
+    assert found == [{"url": "https://jyt.example.gov.cn/down.jsp?id=7", "name": "入选名单"},
+                     {"url": "https://jyt.example.gov.cn/down.jsp?id=8", "name": "申报表"}]
+
+
 def test_moe_date_source_variant_takes_the_date_line() -> None:
     article = extract(page("moe_article_date_source.html"))
     assert article.published_at == at(2026, 7, 19, 16, 5)

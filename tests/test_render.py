@@ -101,7 +101,8 @@ def test_an_empty_digest_says_so() -> None:
 
 @pytest.mark.parametrize("title", ATTACKS)
 def test_injection_in_titles_stays_inert_in_every_format(title: str) -> None:
-    evil = item(title, text=title, source_name=title, evidence={"app_governance": [title]})
+    evil = item(title, text=title, source_name=title, evidence={"app_governance": [title]}, doc_number=title,
+                deadlines=[{"date": "2025-12-20", "text": title}], attachment_match={"name": title, "line": title})
     for render in (lambda f: render_instant([evil], "r", f), lambda f: render_digest([evil], "r", START, END, f)):
         html = render("html").body
         assert parsed(html).tags <= {"html", "head", "meta", "title", "body", "div", "h1", "h2", "h3", "p", "span", "a",
@@ -112,6 +113,17 @@ def test_injection_in_titles_stays_inert_in_every_format(title: str) -> None:
         slack = render("slack").body
         label = slack_escape(title).replace("|", "｜")
         assert re.findall(r"<([^>]*)>", slack) == [f"http://jyt.gansu.gov.cn/a/1.html|{label}"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_notice_shows_its_number_deadlines_and_the_attachment_line_that_matched(fmt: str) -> None:
+    notice = item(doc_number="河教信函〔2025〕44号", deadlines=[{"date": "2025-12-26", "text": "请于12月26日前提交方案。"}],
+                  attachment_match={"name": "试点学校名单.xlsx", "line": "2\t河东省青松实验中学\t初中"})
+    for body in (render_instant([notice], "r", fmt).body, render_digest([notice], "r", START, END, fmt).body):
+        assert "2025-12-26（请于12月26日前提交方案。）" in body
+        assert "河东省青松实验中学" in body and "试点学校名单" in body
+    assert "河教信函〔2025〕44号" in render_instant([notice], "r", fmt).body
+    assert "文号" not in render_instant([item()], "r", fmt).body and "附件《" not in render_instant([item()], "r", fmt).body
 
 
 def test_links_only_for_http_and_https() -> None:

@@ -59,35 +59,45 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
                    f"{'  ' + detail if detail else ''}")
 
 
-def _read_document(app: AppContext, file_or_url: str) -> tuple[str, str | None, str | None]:
-    """(text, title, region) of a .txt/.html file or a URL."""
+def _read_document(app: AppContext, file_or_url: str) -> tuple[str, Any]:
+    """(text, article) of a .txt/.html file or a URL; article is None for a text file. A URL's
+    attachments are fetched and read with the same fetcher; a saved page's links are only listed."""
     if file_or_url.startswith(("http://", "https://")):
+        from monitor.attachments import read_attachments
         from monitor.fetch import Fetcher
 
         fetcher = Fetcher(app.settings.http)
         try:
             page = fetcher.get(file_or_url)
+            if page.blocked:
+                fail(f"{file_or_url}: blocked by the site ({page.blocked})")
+            article = _extract(page.text or "", page.url)
+            from monitor.catalog import Source  # the page is the origin the SSRF guard measures links by
+
+            files = read_attachments(article.attachments, fetcher, Source.adhoc(page.url), app.settings.attachments)
         finally:
             fetcher.close()
-        if page.blocked:
-            fail(f"{file_or_url}: blocked by the site ({page.blocked})")
-        html, url = page.text or "", page.url
-    else:
-        path = Path(file_or_url)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            fail(f"{path}: {exc.strerror}")
-        from monitor.charset import decode_html  # saved pages and text files come in GB18030 too
+        if files is not None:
+            article.attachments = [f.summary() for f in files]
+        return article.text, article
+    path = Path(file_or_url)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror}")
+    from monitor.charset import decode_html  # saved pages and text files come in GB18030 too
 
-        if path.suffix.lower() not in {".html", ".htm", ".shtml"}:
-            return decode_html(data), None, None
-        html, url = decode_html(data), path.resolve().as_uri()
+    if path.suffix.lower() not in {".html", ".htm", ".shtml"}:
+        return decode_html(data), None
+    article = _extract(decode_html(data), path.resolve().as_uri())
+    return article.text, article
+
+
+def _extract(html: str, url: str) -> Any:
     from monitor import extract
     from monitor.catalog import Source
 
-    article = extract.extract_article(html, url, Source.adhoc(url), None)
-    return article.text, article.title, None
+    return extract.extract_article(html, url, Source.adhoc(url), None)
 
 
 @cli.command()
@@ -95,21 +105,39 @@ def _read_document(app: AppContext, file_or_url: str) -> tuple[str, str | None, 
 @click.option("--json", "as_json", is_flag=True, help="Print the parse result as one JSON object.")
 @pass_app
 def parse(app: AppContext, file_or_url: str, as_json: bool) -> None:
-    """Extract, segment, enrich and classify one document (no database)."""
+    """Extract, segment, enrich and classify one document (no database); a URL's attachments are read too."""
     from monitor.understand import understand
 
-    text, title, region = _read_document(app, file_or_url)
-    parsed = understand(text, title=title, region=region)
+    text, article = _read_document(app, file_or_url)
+    published = article.published_at.date() if article and article.published_at else None
+    parsed = understand(text, title=article.title if article else None, published=published,
+                        table=article.meta if article else None)
+    parsed.attachments = article.attachments if article else []
     if as_json:
         print_json_line(parsed.to_json())
         return
     click.echo(f"{parsed.title}\n{parsed.kind}  period={parsed.period}  region={parsed.region}  "
-               f"items={len(parsed.items)}\n")
+               f"items={len(parsed.items)}")
+    _show_document_fields(parsed)
     for item in parsed.items:
         when = item.date + (f"..{item.date_end}" if item.date_end else "") if item.date else ""
         click.echo(f"{item.seq:3d}. [{item.section or '-'}] {item.title[:40]}")
         click.echo(f"     labels={','.join(item.labels) or '-'} region={item.region or '-'} {when}"
                    f"{'  (redacted)' if item.redacted else ''}")
+
+
+def _show_document_fields(parsed: Any) -> None:
+    """文号, issuer, signing day, deadlines and attachments, where the document has them."""
+    for label, value in (("doc_number", parsed.doc_number), ("issuer", parsed.issuer),
+                         ("signed_at", parsed.signed_at)):
+        if value:
+            click.echo(f"{label}: {value}")
+    for deadline in parsed.deadlines:
+        click.echo(f"deadline: {deadline['date']}  {deadline['text']}")
+    for att in parsed.attachments:
+        state = att.get("error") or (f"{att.get('type')}, {att.get('chars')} chars" if att.get("type") else "not fetched")
+        click.echo(f"attachment: {att.get('name')}  ({state})  {att.get('url')}")
+    click.echo("")
 
 
 def parse_since(value: str | None) -> dt.datetime | None:
@@ -134,9 +162,11 @@ def parse_since(value: str | None) -> dt.datetime | None:
 @click.option("--since", help="Only items first seen since this date (YYYY-MM-DD) or duration (e.g. 7d).")
 @click.option("--limit", type=int, default=None, help="At most N items (default: all).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--attachments-text", "attachment_text", is_flag=True,
+              help="Print the text read from the listed items' attachments (once per document), for reading.")
 @pass_app
 def items(app: AppContext, labels: tuple[str, ...], regions: tuple[str, ...], sources: tuple[str, ...],
-          since: str | None, limit: int | None, as_json: bool) -> None:
+          since: str | None, limit: int | None, as_json: bool, attachment_text: bool) -> None:
     """Stored items, newest first."""
     from monitor.db import session_scope
     from monitor.store import ItemQuery, item_json, query_items
@@ -144,6 +174,9 @@ def items(app: AppContext, labels: tuple[str, ...], regions: tuple[str, ...], so
     query = ItemQuery(labels=labels, regions=regions, sources=sources, since=parse_since(since), limit=limit)
     with session_scope(app.engine) as session:
         rows = query_items(session, query)
+    if attachment_text:
+        _show_attachment_texts(app, rows)
+        return
     for item, doc in rows:
         if as_json:
             print_json_line(item_json(item, doc))
@@ -152,3 +185,17 @@ def items(app: AppContext, labels: tuple[str, ...], regions: tuple[str, ...], so
                        f"{item.title[:30]}  {doc.url}")
     if not as_json:
         click.echo(f"{len(rows)} item(s)", err=True)
+
+
+def _show_attachment_texts(app: AppContext, rows: list[Any]) -> None:
+    """Each listed document's attachments with the text read from them (or why there is none)."""
+    from monitor.db import session_scope
+    from monitor.store import attachment_texts
+
+    docs = list({doc.id: doc for _, doc in rows}.values())
+    with session_scope(app.engine) as session:
+        texts = attachment_texts(session, [doc.id for doc in docs])
+    for doc in docs:
+        for seq, att in enumerate(doc.attachments):
+            click.echo(f"== {doc.title} · {att.get('name')} ({att.get('error') or att.get('type')})\n{doc.url}")
+            click.echo((texts.get((doc.id, seq)) or "") + "\n")

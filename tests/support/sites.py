@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import mimetypes
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ class Notice:
     title: str
     body: str
     age_days: int = 1
+    links_html: str = ""  # raw markup after the body's paragraphs (attachment links)
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Site:
         return "gb2312" if self.encoding == "gb18030" else self.encoding
 
     def _article(self, notice: Notice, day: str) -> str:
-        paras = "".join(f"<p>{html.escape(p)}</p>" for p in notice.body.split("\n") if p.strip())
+        paras = "".join(f"<p>{html.escape(p)}</p>" for p in notice.body.split("\n") if p.strip()) + notice.links_html
         return (f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={self._charset}">'
                 f'<meta name="ArticleTitle" content="{html.escape(notice.title)}">'
                 f'<meta name="PubDate" content="{day} 09:00"><title>{html.escape(notice.title)}</title></head>'
@@ -109,7 +111,13 @@ class _Handler(QuietHandler):
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag:
             return self.reply(304, b"", {"ETag": etag})
-        return self.reply(200, body, {"ETag": etag, "Content-Type": "text/html"})
+        return self.reply(200, body, {"ETag": etag, "Content-Type": _content_type(target)})
+
+
+def _content_type(target: Path) -> str:
+    """Office files and PDFs with their own types (as the real sites send them); everything else as HTML."""
+    guessed = mimetypes.guess_type(target.name)[0]
+    return guessed if target.suffix in {".pdf", ".docx", ".xlsx", ".zip", ".doc", ".xls"} and guessed else "text/html"
 
 
 class _StaticServer(ThreadingHTTPServer):
