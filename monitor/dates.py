@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from monitor.cndate import arabic_dates
+
 _SP = r"\s*"
 _YEAR = r"(?:(?P<y>\d{4}|(?:民国|中华民国)?\(?1[0-4]\d\)?|本|今){sp}年{sp})?".replace("{sp}", _SP)
 _RANGE_AHEAD = rf"(?={_SP}[-—–~～至到]+{_SP}(?:\d{{1,2}}{_SP}月{_SP})?\d{{1,2}}{_SP}[日号])"
@@ -24,25 +26,11 @@ _NOT_EVENT_AFTER = re.compile(r"\s*(前|之前|以前|为止|止|电|讯|消息|
 _NOT_EVENT_BEFORE = re.compile(r"(截至|截止|到|新华社[^,。;\n]{0,6}|记者)$")
 _TARGET_YEAR = re.compile(r"(到|至|截至|力争|预计|计划|目标)(\d{4})年|(\d{4})年(前|底前|以前|之前)")
 _SENTENCE_END = re.compile(r"[。!?;\n]")
-_SIGNATURE = re.compile(
-    rf"^\s*(?:\d{{4}}|[〇○零一二三四五六七八九]{{4}}){_SP}年{_SP}[\d一二三四五六七八九十]{{1,3}}{_SP}月"
-    rf"{_SP}[\d一二三四五六七八九十]{{1,3}}{_SP}日\s*$|^\s*\d{{4}}-\d{{1,2}}-\d{{1,2}}\s*$"
-)
+_SIGNATURE = re.compile(r"^\s*(\d{4})\s*[年-]\s*(\d{1,2})\s*[月-]\s*(\d{1,2})\s*日?\s*$")
 _NOTICE = re.compile(r"(通知|通告|公告|意见|办法|决定|规定|细则|方案|函)$")
 _ADDRESSEE = re.compile(r"^[^,。:：]{0,20}各[^,。:：]{0,50}[:：]\s*$|^[^,。:：]{0,30}(单位|部门|学校|师生|用户)[:：]\s*$")
 _NOTICE_PHRASE = re.compile(r"通知如下|特此通知|特此公告|现将[^。]{0,30}(通知|印发)")
 _GLOSS = re.compile(r"\([a-z]{1,6}\)")  # pinyin glosses of reposted pages: 月(yue)
-_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
-
-
-def _cn_number(text: str) -> int:
-    """二〇二五 → 2025, 十一 → 11, 二十 → 20, 12 → 12."""
-    if text.isdigit():
-        return int(text)
-    if "十" not in text:
-        return int("".join(str(_CN_DIGITS[c]) for c in text))
-    tens, _, ones = text.partition("十")
-    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
 
 
 def _safe_date(year: int, month: int, day: int) -> dt.date | None:
@@ -68,11 +56,8 @@ def page_stamp(raw_lines: list[str]) -> dt.date | None:
 def signature_date(lines: list[str]) -> dt.date | None:
     """The date standing alone on a line near the end: a notice's 成文日期 (Chinese numerals too)."""
     for line in reversed(lines[-8:]):
-        line = _GLOSS.sub("", line)
-        if _SIGNATURE.match(line):
-            parts = re.findall(r"\d+|[〇○零一二三四五六七八九十]+", line)
-            if len(parts) >= 3:
-                return _safe_date(_cn_number(parts[0]), _cn_number(parts[1]), _cn_number(parts[2]))
+        if m := _SIGNATURE.match(arabic_dates(_GLOSS.sub("", line))):
+            return _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     return None
 
 
