@@ -27,10 +27,6 @@ _FULL_NAMES = {
 }
 _NAMES = {**{p: p for p in PROVINCES}, **_FULL_NAMES}
 _PROVINCE = re.compile("|".join(sorted(map(re.escape, _NAMES), key=len, reverse=True)))
-_NATIONAL_ACTOR = re.compile(
-    r"教育部|国务院|中共中央|党中央|中央网信办|国家网信办|中央电教馆|国家发展改革委|工业和信息化部|财政部|公安部|"
-    r"国家[^\s，,。]{0,6}(委|局|署|中心|馆)"
-)
 _PROVINCIAL_ACTOR = re.compile(r"(省|市|自治区)?(委|教育厅|教委|教育局|人民政府|政府|电教馆|教育工委|通信管理局)")
 _LEAD_DATE = re.compile(r"^((\d{4}年)?\d{1,2}月\d{1,2}日?([-—至]\d{1,2}日)?[，,\s]*)?(由)?")
 
@@ -75,7 +71,7 @@ def regions_mentioned(text: str, norm: str | None = None) -> list[str]:
 def leading_actor(norm: str) -> str | None:
     """The region of the actor an item's text starts with ("江苏省教育厅印发…", "教育部…"), if any."""
     head = _LEAD_DATE.sub("", norm, count=1)
-    if _NATIONAL_ACTOR.match(head):
+    if regions.NATIONAL_BODY.match(head):
         return NATIONAL
     m = _PROVINCE.match(head)
     if m and _PROVINCIAL_ACTOR.match(head, m.end()):

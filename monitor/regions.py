@@ -24,7 +24,7 @@ _FULL_NAMES = {
     "宁夏回族自治区": "宁夏", "新疆维吾尔自治区": "新疆", "香港特别行政区": "香港", "澳门特别行政区": "澳门",
     "本港": "香港", "臺灣": "台湾", "台灣": "台湾", "黑龙江": "黑龙江",
 }
-_NATIONAL = re.compile(
+NATIONAL_BODY = re.compile(
     r"教育部|国务院|中共中央|党中央|中央网信办|国家网信办|中央电教馆|中央电化教育馆|国家发展改革委|国家发改委|"
     r"工业和信息化部|工信部|财政部|公安部|人力资源社会保障部|科技部|中央宣传部|中宣部|全国人大|全国政协|全国总工会|"
     r"全国妇联|共青团中央|国家开放大学|中国教育科学研究院|中国互联网络信息中心|CERNET|CCERT|中国教育和科研计算机网|"
@@ -147,7 +147,7 @@ def _rank(text: str, start: int, end: int, line_start: int, datelines: list[tupl
 def mentions(text: str) -> list[Mention]:
     """Every place and national body in `text` (matching form), ranked by its role."""
     datelines = [m.span() for m in _DATELINE.finditer(text)]
-    found = [(m.start(), m.end(), NATIONAL) for m in _NATIONAL.finditer(text)]
+    found = [(m.start(), m.end(), NATIONAL) for m in NATIONAL_BODY.finditer(text)]
     found += [(m.start(), m.start() + 1, _ABBREVIATIONS[m.group(1)]) for m in _DOC_NUMBER.finditer(text)]
     taken = [(a, b) for a, b, _ in found]
     for a, b, region in gazetteer().scan(text):
