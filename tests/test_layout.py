@@ -74,3 +74,14 @@ def test_a_page_that_lost_its_line_breaks_is_cut_at_its_numbered_structure() -> 
 
 def test_short_lines_are_left_alone() -> None:
     assert layout.reflow(["一、总体要求1.坚持应用为王。2.坚持安全第一。"]) == ["一、总体要求1.坚持应用为王。2.坚持安全第一。"]
+
+
+def test_a_report_excerpt_without_its_title_is_still_a_monthly_report() -> None:
+    excerpt = ("【摘要】3月，教育部召开会议部署工作，各地推进教育数字化。\n★重要工作部署\n"
+               "教育部召开2024年教育信息化工作会议 3月5日，教育部召开会议，部署全年工作。\n★各地工作动态\n"
+               "江苏省教育厅印发《智慧校园建设指南》。3月10日，江苏省教育厅印发指南。\n"
+               "浙江省举办教师数字素养培训班。3月12日，浙江省教育厅举办培训班，500人参加。")
+    doc = understand(excerpt)
+    assert doc.kind == "monthly_report"
+    assert [(item.region, item.date) for item in doc.items] == [
+        ("全国", "2024-03-05"), ("江苏", "2024-03-10"), ("浙江", "2024-03-12")]
