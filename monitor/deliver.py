@@ -52,6 +52,7 @@ def alert_item(item: Item, doc: Document, source_names: Mapping[str, str]) -> Al
         date_end=item.date_end.isoformat() if item.date_end else None, figures=list(item.figures),
         document_title=doc.title, document_url=doc.url, source_id=doc.source_id,
         source_name=source_names.get(doc.source_id, doc.source_id), published_at=doc.published_at,
+        item_id=item.id,
     )
 
 

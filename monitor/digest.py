@@ -95,7 +95,8 @@ def _send_batch(engine: Engine, channels: Channels, route: RouteConfig, tag: str
     status = finish(engine, rows, report, config, now)
     if status == "sent":
         with session_scope(engine) as session:
-            session.add(DigestRun(route=route.name, channel_tag=tag, items=len(items), sent_at=now))
+            session.add(DigestRun(route=route.name, channel_tag=tag, items=len(items), sent_at=now,
+                                  item_ids=[i.item_id for i in items], started_at=window[0]))
     errors = "; ".join(report.errors.values())
     log.info("digest.done", route=route.name, tag=tag, items=len(items), status=status, errors=errors or None)
     if status == "failed":

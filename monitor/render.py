@@ -60,6 +60,7 @@ class AlertItem:
     source_id: str
     source_name: str
     published_at: datetime | None
+    item_id: int | None = None
 
 
 @dataclass

@@ -1,0 +1,60 @@
+"""Items for the web view's tests, stored through the real store (save_document, record_poll)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from monitor.catalog import Source
+from monitor.db import make_engine, session_scope
+from monitor.models import Document
+from monitor.settings import RouteConfig
+from monitor.store import save_document
+from support.items import Parsed
+
+T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
+XSS = '<script>alert("x")</script>门户网站漏洞通报'
+
+
+def put(engine: Any, source: str, url: str, title: str, items: list[Parsed], hours: int,
+        routes: list[RouteConfig] | None = None, meta: dict | None = None) -> int:
+    """Store one document first seen `hours` after T0; returns its id."""
+    doc = Document(source_id=source, url=url, title=title, published_at=T0 + timedelta(hours=hours - 12),
+                   text=title + "".join(i.title + i.text for i in items), content_hash="", meta=meta or {},
+                   attachments=[{"name": "附件1：名单.xlsx", "url": url.replace(".html", ".xlsx")}])
+    with session_scope(engine) as session:
+        return save_document(session, doc, items, routes or [], timedelta(days=7),
+                             now=T0 + timedelta(hours=hours)).document_id
+
+
+def fill(database_url: str) -> dict[str, Any]:
+    """A small history: an app notice (simplified), a traditional-script security report with two
+    items, a notice whose scraped title carries markup, and a long report for paging."""
+    engine = make_engine(database_url)
+    put(engine, "gansu-tzgg", "http://127.0.0.1:9/gansu/app.html", "关于开展教育App专项治理的通知", [
+        Parsed(1, "教育App专项治理", "省教育厅部署教育App备案核查和专项治理工作，共排查1209家企业。",
+               labels=["app_governance"], evidence={"app_governance": ["教育App", "备案"]},
+               figures=[{"text": "1209家", "value": 1209, "unit": "家"}], date="2025-02-28")], hours=1,
+        meta={"发文字号": "甘教发〔2025〕3号"})
+    put(engine, "hk-jyj", "http://127.0.0.1:9/hk/report.html", "教育資訊化工作簡報", [
+        Parsed(1, "網絡安全等級保護測評", "各高等學校開展網絡安全等級保護測評工作，發現問題及時整改。",
+               labels=["cybersecurity"], evidence={"cybersecurity": ["網絡安全", "等級保護"]}, region="广东"),
+        Parsed(2, "智慧教育平台上線", "省級智慧教育平台正式上線運行，匯聚課程資源。",
+               labels=["platform_launch"], evidence={"platform_launch": ["正式上線"]}, region="广东")], hours=2)
+    put(engine, "moe-tzgg", "http://127.0.0.1:9/moe/incident.html", "网络安全通报", [
+        Parsed(1, XSS, '监测发现部分高校门户网站存在高危漏洞<img src=x onerror=alert(1)>，要求限期整改。',
+               labels=["security_incident"], evidence={"security_incident": ["漏洞", "<b>通报</b>"]},
+               region="全国")], hours=3)
+    put(engine, "gansu-tzgg", "http://127.0.0.1:9/gansu/points.html", "2025年教育信息化工作要点", [
+        Parsed(n, f"第{n}项工作任务", f"推进第{n}项教育数字化重点任务，完善数据治理机制和标准体系建设。")
+        for n in range(1, 8)], hours=4)
+    engine.dispose()
+    return {"total": 11}
+
+
+def catalog() -> list[Source]:
+    def source(sid: str, name: str, region: str) -> Source:
+        return Source.model_validate({"id": sid, "name": name, "region": region, "preset": "trs",
+                                      "url": f"http://127.0.0.1:9/{sid}/"})
+    return [source("gansu-tzgg", "甘肃省教育厅 通知公告", "甘肃"), source("hk-jyj", "香港教育局 <通告>", "广东"),
+            source("moe-tzgg", "教育部 通知", "全国")]
