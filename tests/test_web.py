@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from monitor.catalog import Source
 from monitor.channels import Channels
 from monitor.cli import cli
 from monitor.db import make_engine, session_scope
@@ -25,6 +26,7 @@ from monitor.sourcehealth import PollOutcome, record_poll
 from monitor.web.engine import read_only_engine
 from support.db import BACKEND
 from support.items import Parsed
+from support.sites import Notice, Site, base_url, serve
 from support.webapp import fetch, web_app
 from support.webdata import XSS, catalog, fill, put
 
@@ -206,3 +208,27 @@ def test_a_runaway_query_is_interrupted(database_url: str) -> None:
         conn.exec_driver_sql(endless)
     assert time.monotonic() - started < 5
     engine.dispose()
+
+
+def test_a_polled_notice_is_found_by_a_simplified_word_and_links_to_its_original(
+        tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole way: a fixture site polled by `edu-monitor poll`, then found on / and opened."""
+    notice = Notice("4101", "關於開展校園網絡安全檢查的通知",
+                    "各學校：\n為做好校園網絡安全工作，決定開展網絡安全專項檢查，請於月底前完成自查並報送結果。")
+    site = Site("hk", "教育局", [notice])
+    with serve(tmp_path / "www") as server:
+        site.write(tmp_path / "www")
+        entry = site.catalog_entry(base_url(server), "test-hk", "全国")
+        (tmp_path / "sources.yml").write_text(yaml.safe_dump([entry], allow_unicode=True), encoding="utf-8")
+        config = {"database_url": database_url, "sources": {"builtin": False, "files": ["sources.yml"]},
+                  "http": {"min_delay": 0, "retries": 0}}
+        (tmp_path / "c.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        monkeypatch.setenv("EDU_MONITOR_CONFIG", str(tmp_path / "c.yml"))
+        result = CliRunner().invoke(cli, ["poll"], catch_exceptions=False)
+        assert result.exit_code == 0 and "new_items=1" in result.stdout
+        original = f"{base_url(server)}/hk/{site.article_path(notice)}"
+    with web_app(database_url, [Source.model_validate(entry)]) as base:
+        found = get(base, "/?q=" + quote("网络安全检查"))
+        assert titles(found) == ["關於開展校園網絡安全檢查的通知"]
+        page = get(base, re.search(r'href="' + re.escape(base) + r'(/items/\d+)"', found).group(1))
+    assert f'href="{original}"' in page and "教育局 通知公告" in page
