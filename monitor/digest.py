@@ -39,21 +39,23 @@ def last_digest_at(engine: Engine, route: str) -> datetime | None:
 
 
 def preview_items(engine: Engine, route: RouteConfig, since: datetime,
-                  source_names: Mapping[str, str]) -> list[AlertItem]:
+                  source_names: Mapping[str, str], item_pages: str | None = None) -> list[AlertItem]:
     """Items first seen since `since` that the route selects (for --out previews; marks nothing)."""
     with session_scope(engine) as session:
         rows = session.exec(items_with_documents()
                             .where(Item.first_seen_at >= since, col(Document.duplicate_of).is_(None))
                             .order_by(col(Item.id))).all()
-    return [alert_item(item, doc, source_names) for item, doc in rows if matches(route, routed_item(item, doc))]
+    return [alert_item(item, doc, source_names, item_pages) for item, doc in rows
+            if matches(route, routed_item(item, doc))]
 
 
-def pending_items(engine: Engine, route: RouteConfig, source_names: Mapping[str, str]) -> list[AlertItem]:
+def pending_items(engine: Engine, route: RouteConfig, source_names: Mapping[str, str],
+                  item_pages: str | None = None) -> list[AlertItem]:
     """The items waiting in the ledger for this route's next digest (de-duplicated across tags)."""
     with session_scope(engine) as session:
         ids = session.exec(select(Alert.item_id).where(Alert.route == route.name, Alert.mode == "digest",
                                                        Alert.status == "pending").distinct()).all()
-    return load_alert_items(engine, ids, source_names)
+    return load_alert_items(engine, ids, source_names, item_pages)
 
 
 def send_digest(engine: Engine, channels: Channels, route: RouteConfig, config: DeliveryConfig,
@@ -90,7 +92,7 @@ def _send_batch(engine: Engine, channels: Channels, route: RouteConfig, tag: str
                 done: set[str], window: tuple[datetime, datetime], config: DeliveryConfig,
                 source_names: Mapping[str, str], echo: Callable[[str], None]) -> DigestOutcome:
     now = window[1]
-    items = load_alert_items(engine, [a.item_id for a in rows], source_names)
+    items = load_alert_items(engine, [a.item_id for a in rows], source_names, config.item_pages)
     report, where = _send(channels, tag, items, route, window, done, config, echo)
     status = finish(engine, rows, report, config, now)
     if status == "sent":

@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     model_validator,
@@ -145,6 +146,18 @@ class DeliveryConfig(_Strict):
     operator_tag: str = "ops"
     failures_before_alert: int = 3  # consecutive failed polls before an operator alert
     digest_dir: Path = Path("digests")  # where digests go when their tag has no channel
+    # web.base_url, handed over by the CLI (not a key of its own): messages link to /items/{id}
+    _item_pages: str | None = PrivateAttr(default=None)
+
+    @property
+    def item_pages(self) -> str | None:
+        return self._item_pages
+
+    def linking_items(self, base_url: str | None) -> DeliveryConfig:
+        """A copy whose messages link each item to its page under `base_url` (None: no links)."""
+        copy = self.model_copy()
+        copy._item_pages = base_url.rstrip("/") if base_url else None
+        return copy
 
 
 class HealthConfig(_Strict):

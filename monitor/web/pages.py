@@ -36,12 +36,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 def alert_items(ctx: WebContext, request: Request, rows: Sequence[tuple[Item, Document]]) -> list[AlertItem]:
     """Items as the messages see them, each linked to its page here."""
     names, base = ctx.source_names(), ctx.base(request)
-    found = []
-    for item, doc in rows:
-        shown = alert_item(item, doc, names)
-        shown.page_url = f"{base}/items/{item.id}"
-        found.append(shown)
-    return found
+    return [alert_item(item, doc, names, base) for item, doc in rows]
 
 
 def _choices(ctx: WebContext) -> dict[str, list[tuple[str, str]]]:
