@@ -58,3 +58,27 @@ def catalog() -> list[Source]:
                                       "url": f"http://127.0.0.1:9/{sid}/"})
     return [source("gansu-tzgg", "甘肃省教育厅 通知公告", "甘肃"), source("hk-jyj", "香港教育局 <通告>", "广东"),
             source("moe-tzgg", "教育部 通知", "全国")]
+
+
+def showcase(database_url: str) -> None:
+    """A believable morning's findings, for the screenshot in the docs."""
+    engine = make_engine(database_url)
+    put(engine, "moe-tzgg", "http://127.0.0.1:9/moe/t20250301_1.html", "教育系统网络安全通报（2025年第2期）", [
+        Parsed(1, "部分高校门户网站存在高危漏洞的通报", "近期监测发现部分高校门户网站内容管理系统存在高危漏洞，"
+               "已向15所高校发出整改通知，要求3个工作日内完成修复并报送整改报告。", labels=["security_incident"],
+               evidence={"security_incident": ["漏洞", "通报", "整改"]}, region="全国", date="2025-02-27",
+               figures=[{"text": "15所", "value": 15, "unit": "所"}])], hours=1)
+    put(engine, "gansu-tzgg", "http://127.0.0.1:9/gansu/t20250301_2.html", "关于开展教育App备案核查的通知", [
+        Parsed(1, "开展教育App备案核查和专项治理", "对全省教育移动应用开展备案核查，下架未备案App 23个，"
+               "受理投诉举报41起。", labels=["app_governance"], evidence={"app_governance": ["教育App", "备案"]},
+               figures=[{"text": "23个", "value": 23, "unit": "个"}, {"text": "41起", "value": 41, "unit": "起"}],
+               date="2025-02-28")], hours=2)
+    put(engine, "hk-jyj", "http://127.0.0.1:9/gd/t20250301_3.html", "广东教育信息化工作简报（第3期）", [
+        Parsed(1, "省级智慧教育平台2.0上线", "平台汇聚优质课程资源1.5万节，面向全省中小学师生开放。",
+               labels=["platform_launch", "digital_resources"], region="广东",
+               evidence={"platform_launch": ["上线"], "digital_resources": ["课程资源"]},
+               figures=[{"text": "1.5万节", "value": 15000, "unit": "节"}]),
+        Parsed(2, "组织网络安全攻防演练", "组织全省高校开展网络安全攻防演练，68家单位参加，发现并整改隐患190个。",
+               labels=["cybersecurity"], evidence={"cybersecurity": ["攻防演练"]}, region="广东",
+               figures=[{"text": "68家", "value": 68, "unit": "家"}])], hours=3)
+    engine.dispose()
