@@ -75,7 +75,8 @@ class Message:
 
 def oneline(value: Any) -> str:
     """Scraped strings may hold newlines and runs of spaces that would break a message's layout."""
-    return _SPACE.sub(" ", str(value or "")).strip()
+    text = "" if value is None or value is False else str(value)  # but 0 is shown: a count of none
+    return _SPACE.sub(" ", text).strip()
 
 
 def md_escape(value: Any) -> str:

@@ -142,6 +142,7 @@ def test_sources_page_and_api_show_health(database_url: str) -> None:
         page = get(base, "/sources")
         sources = {s["id"]: s for s in json.loads(get(base, "/api/sources"))["sources"]}
     assert "blocked" in page and "拦截：HTTP 412 &lt;WAF&gt;" in page and "never polled" in page
+    assert "<td>0</td>" in page and "<td>1</td>" in page  # failed polls in a row, zero included
     assert sources["gansu-tzgg"]["status"] == "ok" and sources["gansu-tzgg"]["last_success"]
     assert sources["moe-tzgg"] | {"last_poll": None} == {
         "id": "moe-tzgg", "name": "教育部 通知", "region": "全国", "url": "http://127.0.0.1:9/moe-tzgg/",

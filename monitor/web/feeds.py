@@ -65,7 +65,7 @@ def _feed(ctx: WebContext, request: Request, rows: Sequence[tuple[Item, Document
 def _with_entry_links(atom: bytes, pages: Sequence[str]) -> bytes:
     """feedgen 1.0 writes an entry's links without their rel and type (its loop variable shadows the
     link), so each entry's link is marked alternate here and its page here added as related."""
-    tree = etree.fromstring(atom)
+    tree = etree.fromstring(atom, etree.XMLParser(remove_blank_text=True))  # so the output is re-indented
     for entry, page in zip(tree.iterfind(f"{{{ATOM_NS}}}entry"), pages, strict=True):
         original = entry.find(f"{{{ATOM_NS}}}link")
         original.set("rel", "alternate")
