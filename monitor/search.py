@@ -48,8 +48,8 @@ def matching_items(dialect: str, query: str) -> ColumnElement[bool] | None:
         if long_terms:
             indexed = select(_FTS.c.rowid).where(_FTS.c.item_fts.op("MATCH")(_fts_phrase(long_terms)))
             conditions.append(col(Item.id).in_(indexed))
-        if scans:
-            conditions.append(col(Item.id).in_(select(ItemSearch.item_id).where(*scans)))
+        if scans:  # correlated: items are walked newest first and the walk stops at the page's end
+            conditions.append(select(ItemSearch.item_id).where(ItemSearch.item_id == Item.id, *scans).exists())
         return sa.and_(*conditions)
     # PostgreSQL (and anything else): ILIKE, which pg_trgm's GIN index answers for 3+ characters
     return col(Item.id).in_(select(ItemSearch.item_id).where(*(body.icontains(t, autoescape=True) for t in terms)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -19,7 +19,7 @@ from monitor.render import display_title, oneline
 from monitor.taxonomy import label_name
 from monitor.web.context import WebContext, web_context
 from monitor.web.pages import alert_items
-from monitor.web.queries import filter_values, item_page, item_query, route_items
+from monitor.web.queries import filter_values, item_page, item_query, route_items, with_query
 
 FEED_SIZE = 50
 ATOM = "application/atom+xml; charset=utf-8"
@@ -79,10 +79,9 @@ def feed(request: Request) -> Response:
     query = item_query(request.query_params, default_limit=FEED_SIZE)
     with session_scope(ctx.engine) as session:
         rows, _ = item_page(session, query)
-    filters = urlencode(filter_values(request.query_params), doseq=True)
-    base = ctx.base(request)
-    return _feed(ctx, request, rows, "edu-monitor 教育信息化动态", f"{base}/feed.atom" + (f"?{filters}" if filters else ""),
-                 f"{base}/" + (f"?{filters}" if filters else ""))
+    filters, base = filter_values(request.query_params), ctx.base(request)
+    return _feed(ctx, request, rows, "edu-monitor 教育信息化动态", with_query(f"{base}/feed.atom", filters),
+                 with_query(f"{base}/", filters))
 
 
 def route_feed(request: Request) -> Response:

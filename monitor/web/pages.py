@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -25,6 +24,7 @@ from monitor.web.queries import (
     item_query,
     items_by_id,
     source_rows,
+    with_query,
 )
 
 
@@ -53,10 +53,9 @@ def index(request: Request) -> Response:
     chosen = {name: (values or [""])[0] for name, values in filters.items()}
     return render(request, "index.html.j2", title="条目", views=[item_view(i) for i in alert_items(ctx, request, rows)],
                   chosen=chosen, choices=_choices(ctx), searched=bool(filters),
-                  next_url="?" + urlencode({**filters, "cursor": cursor}, doseq=True) if cursor else None,
-                  first_url="?" + urlencode(filters, doseq=True) if query.before else None,
-                  feed_url="/feed.atom?" + urlencode(filters, doseq=True),
-                  api_url="/api/items?" + urlencode(filters, doseq=True))
+                  next_url=with_query("/", {**filters, "cursor": cursor}) if cursor else None,
+                  first_url=with_query("/", filters) if query.before else None,
+                  feed_url=with_query("/feed.atom", filters), api_url=with_query("/api/items", filters))
 
 
 def item(request: Request) -> Response:

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlmodel import Session, col, select
 
@@ -173,6 +174,14 @@ def items_by_id(session: Session, ids: Sequence[int]) -> list[tuple[Item, Docume
     return sorted(rows, key=lambda row: row[0].id or 0)
 
 
-def filter_values(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The filters of a request, to keep them in the form and in links to the next page."""
-    return {name: params.getlist(name) for name in FILTERS if params.getlist(name)}  # type: ignore[attr-defined]
+def filter_values(params: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The filters a request set (an empty form field sets none), to keep them in the form and in
+    links to the next page and the feed."""
+    found = {name: [v for v in params.getlist(name) if v.strip()] for name in FILTERS}  # type: ignore[attr-defined]
+    return {name: values for name, values in found.items() if values}
+
+
+def with_query(path: str, params: Mapping[str, Any]) -> str:
+    """`path?a=1&b=2`, or just `path` when there is nothing to add."""
+    query = urlencode(params, doseq=True)
+    return f"{path}?{query}" if query else path
