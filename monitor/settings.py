@@ -58,10 +58,10 @@ def parse_moment(value: str, now: datetime, *, end_of_day: bool = False) -> date
     except ValueError:
         try:
             return now - parse_duration(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError(f"{value!r} is neither a date (YYYY-MM-DD) nor a duration (e.g. 7d)") from None
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start + timedelta(days=1) if end_of_day else start
+    return start + timedelta(days=1) if end_of_day and day < date.max else start
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]

@@ -3,6 +3,7 @@ escaping, filters, Chinese search in both scripts, keyset paging, item/source/di
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -69,6 +70,7 @@ def test_filters_by_label_region_source_and_dates(site: str) -> None:
     # first seen at 01:00, 02:00, 03:00, 04:00 UTC on 2025-03-01
     assert len(titles(get(site, "/?since=2025-03-01&until=2025-03-01"))) == 11
     assert titles(get(site, "/?until=2025-02-28")) == []
+    assert len(titles(get(site, "/?until=9999-12-31&since=0001-01-01"))) == 11  # the ends of the calendar
     page = get(site, "/?label=app_governance")
     assert titles(page) == ["教育App专项治理"] and 'value="app_governance" selected' in page
 
@@ -173,7 +175,9 @@ def test_sent_digests_are_listed_and_viewable(database_url: str, tmp_path: Path)
 def test_bad_parameters_get_a_clear_400(site: str) -> None:
     for path, words in [("/?since=yesterday", "since"), ("/api/items?limit=0", "limit"),
                         ("/api/items?limit=201", "between 1 and 200"), ("/feed.atom?cursor=!!", "cursor"),
-                        ("/api/items?limit=ten", "not a number")]:
+                        ("/api/items?limit=ten", "not a number"), ("/?since=99999999999d", "since"),
+                        ("/api/items?cursor=" + base64.urlsafe_b64encode(b"2025-03-01T00:00:00+00:00|99999999999999999999").decode(),
+                         "cursor")]:
         answer = fetch(site + path)
         assert answer.status == 400 and words in answer.text, (path, answer.text)
 

@@ -38,9 +38,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, _, item_id = raw.partition("|")
         stamp = datetime.fromisoformat(moment)
-        if stamp.tzinfo is None:
-            raise ValueError("naive")
-        return stamp, int(item_id)
+        number = int(item_id)
+        if stamp.tzinfo is None or not 0 < number < 2**63:
+            raise ValueError("not one of ours")
+        return stamp, number
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadRequest(f"cursor: {cursor[:40]!r} is not a cursor this service gave out") from None
 
