@@ -130,7 +130,8 @@ def test_item_page_shows_evidence_facts_siblings_and_original(site: str) -> None
     xss = json.loads(get(site, "/api/items?label=security_incident"))["items"][0]
     page = get(site, f"/items/{xss['id']}")
     assert "<script" not in page and "<img" not in page and "<b>" not in page and "&lt;b&gt;通报" in page
-    assert fetch(site + "/items/999999").status == 404 and fetch(site + "/items/x").status == 404
+    for missing in ("/items/999999", "/items/x", "/items/99999999999999999999", "/digests/99999999999999999999"):
+        assert fetch(site + missing).status == 404, missing
 
 
 def test_sources_page_and_api_show_health(database_url: str) -> None:
@@ -177,9 +178,14 @@ def test_bad_parameters_get_a_clear_400(site: str) -> None:
                         ("/api/items?limit=201", "between 1 and 200"), ("/feed.atom?cursor=!!", "cursor"),
                         ("/api/items?limit=ten", "not a number"), ("/?since=99999999999d", "since"),
                         ("/api/items?cursor=" + base64.urlsafe_b64encode(b"2025-03-01T00:00:00+00:00|99999999999999999999").decode(),
-                         "cursor")]:
+                         "cursor"), ("/?q=%00abc", "NUL"), ("/api/items?label=%00", "NUL")]:
         answer = fetch(site + path)
         assert answer.status == 400 and words in answer.text, (path, answer.text)
+
+
+def test_digest_list_pages_by_id(site: str) -> None:
+    assert fetch(site + "/digests?before=99999999999999999999").status == 200
+    assert fetch(site + "/digests?before=-1").status == 200
 
 
 def test_nothing_writes(site: str, database_url: str) -> None:

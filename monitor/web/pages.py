@@ -23,6 +23,7 @@ from monitor.web.queries import (
     item_page,
     item_query,
     items_by_id,
+    row_id,
     source_rows,
     with_query,
 )
@@ -60,8 +61,9 @@ def index(request: Request) -> Response:
 
 def item(request: Request) -> Response:
     ctx = web_context(request)
+    item_id = row_id(request.path_params["item_id"])
     with session_scope(ctx.engine) as session:
-        detail = item_detail(session, request.path_params["item_id"])
+        detail = item_detail(session, item_id) if item_id else None
     if detail is None:
         return render(request, "missing.html.j2", 404, title="没有这个条目")
     (shown,) = alert_items(ctx, request, [(detail.item, detail.document)])
@@ -80,17 +82,17 @@ def sources(request: Request) -> Response:
 
 def digests(request: Request) -> Response:
     ctx = web_context(request)
-    before = request.query_params.get("before", "")
     with session_scope(ctx.engine) as session:
-        runs = digest_runs(session, int(before) if before.isdigit() else None)
+        runs = digest_runs(session, row_id(request.query_params.get("before", "")))
     next_url = f"?before={runs[-1].id}" if len(runs) == PAGE else None
     return render(request, "digests.html.j2", title="摘要", runs=runs, next_url=next_url)
 
 
 def digest(request: Request) -> Response:
     ctx = web_context(request)
+    run_id = row_id(request.path_params["run_id"])
     with session_scope(ctx.engine) as session:
-        run = session.get(DigestRun, request.path_params["run_id"])
+        run = session.get(DigestRun, run_id) if run_id else None
         rows = items_by_id(session, run.item_ids) if run else []
     if run is None:
         return render(request, "missing.html.j2", 404, title="没有这份摘要")

@@ -28,6 +28,15 @@ class BadRequest(ValueError):
     """A URL parameter that cannot be used: answered with 400 and this message."""
 
 
+MAX_ID = 2**63 - 1  # the databases' integer keys
+
+
+def row_id(value: Any) -> int | None:
+    """A URL's row id (`/items/{id}`, `?before=`) if a database could hold it, else None."""
+    text = str(value)
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+
+
 def encode_cursor(item: Item) -> str:
     raw = f"{item.first_seen_at.isoformat()}|{item.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -38,8 +47,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, _, item_id = raw.partition("|")
         stamp = datetime.fromisoformat(moment)
-        number = int(item_id)
-        if stamp.tzinfo is None or not 0 < number < 2**63:
+        number = row_id(item_id)
+        if stamp.tzinfo is None or number is None:
             raise ValueError("not one of ours")
         return stamp, number
     except (ValueError, binascii.Error, UnicodeDecodeError):

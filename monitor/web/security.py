@@ -62,6 +62,9 @@ class Guard:
         if scope["method"] not in ("GET", "HEAD"):
             response = PlainTextResponse("read-only: only GET and HEAD\n", 405, headers={"Allow": "GET, HEAD"})
             return await response(scope, receive, send_secured)
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:  # no database takes a NUL
+            response = PlainTextResponse("bad request: a NUL character in the URL\n", 400)
+            return await response(scope, receive, send_secured)
         if not authorized(Headers(scope=scope), self.auth):
             response = PlainTextResponse("authentication required\n", 401,
                                          headers={"WWW-Authenticate": 'Basic realm="edu-monitor", charset="UTF-8"'})
