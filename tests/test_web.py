@@ -200,6 +200,7 @@ def test_nothing_writes(site: str, database_url: str) -> None:
     for path in ("/", "/?q=网络安全", "/items/1", "/sources", "/digests", "/feed.atom", "/routes/x.atom",
                  "/api/items", "/api/sources"):
         fetch(site + quote(path, safe="/?="))
+    assert fetch(site + "/feed.atom", method="HEAD").status == 200  # HEAD is a read too
     for method in ("POST", "PUT", "DELETE", "PATCH"):
         answer = fetch(site + "/api/items", method=method, data=b"x=1")
         assert answer.status == 405 and answer.headers["Allow"] == "GET, HEAD"
