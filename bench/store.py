@@ -1,4 +1,5 @@
-"""Storage benchmark: insert rate with de-duplication, an indexed item query, one day's digest — at 1M items.
+"""Storage benchmark: insert rate with de-duplication, an indexed item query, one day's digest, and the
+web view's queries (filters, a deep page, full-text search, a feed) — at 1M items.
 
     python bench/store.py                          # SQLite in a temporary folder, 1,000,000 items
     python bench/store.py --backend postgresql     # a throwaway PostgreSQL server (Debian's binaries)
@@ -28,11 +29,14 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from monitor.db import make_engine, session_scope  # noqa: E402
 from monitor.digest import pending_items  # noqa: E402
 from monitor.migrate import upgrade  # noqa: E402
-from monitor.models import Alert, Document, Item, ItemLabel  # noqa: E402
+from monitor.models import Alert, Document, Item, ItemLabel, ItemSearch  # noqa: E402
 from monitor.render import digest_html  # noqa: E402
+from monitor.search import search_body  # noqa: E402
 from monitor.settings import RouteConfig  # noqa: E402
 from monitor.store import ItemQuery, query_items, save_document  # noqa: E402
 from monitor.taxonomy import LABELS  # noqa: E402
+from monitor.web.engine import read_only_engine  # noqa: E402
+from monitor.web.queries import item_page  # noqa: E402
 from support.items import Parsed  # noqa: E402
 
 NOW = datetime.now(UTC)
@@ -76,7 +80,7 @@ def bulk_load(engine, first_doc: int, total_items: int, rng: random.Random) -> N
     doc_no, item_id = first_doc, first_doc * ITEMS_PER_DOC + 1
     with engine.begin() as conn:
         while item_id <= total_items:
-            docs, items, labels = [], [], []
+            docs, items, labels, bodies = [], [], [], []
             for _ in range(500):
                 doc_no += 1
                 seen = NOW - timedelta(days=200 * (1 - item_id / total_items))
@@ -91,10 +95,12 @@ def bulk_load(engine, first_doc: int, total_items: int, rng: random.Random) -> N
                                   "regions_mentioned": [], "figures": [], "doc_titles": [], "redacted": False,
                                   "fingerprint": f"f{item_id}", "first_seen_at": seen})
                     labels += [{"item_id": item_id, "label": lab} for lab in chosen]
+                    bodies.append({"item_id": item_id, "body": search_body(f"项{seq}", "内容", f"文件{doc_no}")})
                     item_id += 1
             conn.execute(insert(Document), docs)
             conn.execute(insert(Item), items)
             conn.execute(insert(ItemLabel), labels)
+            conn.execute(insert(ItemSearch), bodies)
 
 
 def queue_digest(engine, count: int) -> None:
@@ -112,6 +118,30 @@ def best_of(fn, runs: int = 5) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def web_timings(url: str, total_items: int) -> dict[str, float]:
+    """The queries behind /, /api/items and /feed.atom, through the web view's read-only engine."""
+    engine = read_only_engine(url)
+    deep = (NOW - timedelta(days=100), total_items // 2)  # a cursor halfway back through history
+    rare = f"文件{total_items // ITEMS_PER_DOC // 3}"  # one document's title: 20 items
+    queries = {
+        "/ (newest 50)": ItemQuery(limit=50),
+        "/?label=security_incident&region=甘肃": ItemQuery(labels=["security_incident"], regions=["甘肃"], limit=50),
+        "/?cursor=<halfway back>": ItemQuery(before=deep, limit=50),
+        f"/?q={rare} (rare, trigram)": ItemQuery(text=rare, limit=50),
+        "/?q=文件1 (a ninth of all items, trigram)": ItemQuery(text="文件1", limit=50),
+        "/?q=内容 (every item, 2 chars: scan)": ItemQuery(text="内容", limit=50),
+        "/feed.atom?label=cybersecurity": ItemQuery(labels=["cybersecurity"], limit=50),
+    }
+    timings = {}
+    for name, query in queries.items():
+        def run(q: ItemQuery = query) -> None:
+            with session_scope(engine) as session:
+                item_page(session, q)
+        timings[name] = best_of(run)
+    engine.dispose()
+    return timings
 
 
 def database(backend: str, folder: Path):
@@ -153,6 +183,8 @@ def main() -> None:
         print(f"insert with dedup: {rate:,.0f} items/s ({rate / ITEMS_PER_DOC:,.0f} documents/s, each saved twice)")
         print(f"items --label security_incident --since 1d: {query_s * 1000:.1f} ms")
         print(f"one day's digest (5,000 items) built: {digest_s:.2f} s")
+        for name, seconds in web_timings(url, args.items).items():
+            print(f"web {name}: {seconds * 1000:.1f} ms")
     finally:
         if server is not None:
             server.stop()

@@ -24,9 +24,18 @@ def database_url() -> str:
     return url or load_settings().database_url
 
 
+# Made by migration 0004 with raw DDL, outside the models: FTS5's table (and its shadow tables)
+# and the pg_trgm index are not drift.
+FULLTEXT_OBJECTS = ("item_fts", "ix_itemsearch_body_trgm")
+
+
+def include_name(name: str | None, type_: str, _parents: dict) -> bool:
+    return not (name and type_ in ("table", "index") and name.startswith(FULLTEXT_OBJECTS))
+
+
 def run_offline() -> None:
     context.configure(url=database_url(), target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+                      literal_binds=True, render_as_batch=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -35,7 +44,8 @@ def run_online() -> None:
     engine = make_engine(database_url())
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                          include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

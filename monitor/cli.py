@@ -58,11 +58,12 @@ class AppContext:
         return Channels(self.settings.channels, config)
 
     def delivery_config(self) -> Any:
-        """Delivery settings with digest_dir resolved against the config file's folder."""
+        """Delivery settings with digest_dir resolved against the config file's folder, and the
+        web view's address for links to item pages."""
         delivery = self.settings.delivery
         if not delivery.digest_dir.is_absolute():
             delivery = delivery.model_copy(update={"digest_dir": self.settings.base_dir() / delivery.digest_dir})
-        return delivery
+        return delivery.linking_items(self.settings.web.base_url)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

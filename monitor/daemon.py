@@ -78,6 +78,7 @@ class Daemon:
             "control": ThreadPoolExecutor(1),
         })
         self.health: Any = None
+        self.web: Any = None
 
     # -- jobs ---------------------------------------------------------------------------------
     def _tracked(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -206,6 +207,22 @@ class Daemon:
         self.health = start_health_server(cfg.host, cfg.port, check, self.metrics)
         log.info("health.listening", host=cfg.host, port=self.health.server_address[1])
 
+    def start_web(self) -> None:
+        """The web view beside the daemon; a port already taken costs the view, not the polling."""
+        cfg = self.rt.settings.web
+        if not cfg.enabled:
+            return
+        from monitor.web.app import build_app
+        from monitor.web.server import start_in_thread
+
+        app = build_app(self.rt.settings, lambda: self.rt.sources, lambda: self.rt.routes)
+        try:
+            self.web = start_in_thread(app, cfg.host, cfg.port)
+        except OSError as exc:
+            log.error("web.failed", host=cfg.host, port=cfg.port, error=str(exc))
+            return
+        log.info("web.listening", url=f"http://{cfg.host}:{cfg.port}/")
+
     def run(self) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
@@ -215,6 +232,7 @@ class Daemon:
             self.scheduler.add_job(sdnotify.notify, IntervalTrigger(seconds=interval), args=("WATCHDOG=1",),
                                    id="watchdog", executor="control", coalesce=True, misfire_grace_time=None)
         self.start_health()
+        self.start_web()
         self.scheduler.add_listener(lambda _e: sdnotify.notify("READY=1"), mask=EVENT_SCHEDULER_STARTED)
         log.info("daemon.started", sources=sum(s.enabled for s in self.rt.sources), pid=os.getpid())
         if not self.stop_requested:  # a signal during start-up found no scheduler to stop
@@ -230,6 +248,8 @@ class Daemon:
         left = self.in_flight
         if self.health is not None:
             self.health.shutdown()
+        if self.web is not None:
+            self.web.stop()
         log.info("daemon.stopped", unfinished_jobs=left)
         if left:  # worker threads still busy past the deadline: leave without joining them
             os._exit(0)

@@ -45,8 +45,9 @@ class DeliverStats:
 
 
 def alert_item(item: Item, doc: Document, source_names: Mapping[str, str],
-               match: dict[str, str] | None = None) -> AlertItem:
-    """`match`: the attachment (and its line) in which the route's keywords were found."""
+               match: dict[str, str] | None = None, item_pages: str | None = None) -> AlertItem:
+    """What a message shows of a stored item. `match`: the attachment (and its line) in which the
+    route's keywords were found; with `item_pages` (web.base_url) it links to its page."""
     return AlertItem(
         title=item.title or doc.title, text=item.text, section=item.section, labels=list(item.labels),
         evidence=dict(item.evidence), region=item.region,
@@ -55,6 +56,7 @@ def alert_item(item: Item, doc: Document, source_names: Mapping[str, str],
         document_title=doc.title, document_url=doc.url, source_id=doc.source_id,
         source_name=source_names.get(doc.source_id, doc.source_id), published_at=doc.published_at,
         doc_number=doc.doc_number, deadlines=list(doc.deadlines or []), attachment_match=match,
+        item_id=item.id, page_url=f"{item_pages}/items/{item.id}" if item_pages else None,
     )
 
 
@@ -200,7 +202,7 @@ def deliver_pending(engine: Engine, channels: Channels, config: DeliveryConfig,
             unsent = [alert for rest in batches[n:] for alert in rest]
             log.info("deliver.stopped", released=release(engine, unsent))
             break
-        report = send_batch(engine, channels, batch, source_names, echo)
+        report = send_batch(engine, channels, batch, source_names, echo, config.item_pages)
         status = finish(engine, batch, report, config, now)
         _count(stats, status)
         log.info("deliver.batch", route=batch[0].route, tag=batch[0].channel_tag, rows=len(batch),
@@ -229,17 +231,18 @@ def group_batches(alerts: Sequence[Alert]) -> list[list[Alert]]:
 
 
 def load_alert_items(engine: Engine, item_ids: Sequence[int | None],
-                     source_names: Mapping[str, str], alerts: Sequence[Alert] = ()) -> list[AlertItem]:
+                     source_names: Mapping[str, str], alerts: Sequence[Alert] = (),
+                     item_pages: str | None = None) -> list[AlertItem]:
     """The items to show, with the attachment match their alert rows recorded (if any)."""
     ids = sorted({i for i in item_ids if i is not None})
     matches = {a.item_id: a.attachment_match for a in alerts if a.attachment_match}
     with session_scope(engine) as session:
         rows = session.exec(items_with_documents().where(col(Item.id).in_(ids)).order_by(col(Item.id))).all()
-    return [alert_item(item, doc, source_names, matches.get(item.id)) for item, doc in rows]
+    return [alert_item(item, doc, source_names, matches.get(item.id), item_pages) for item, doc in rows]
 
 
 def send_batch(engine: Engine, channels: Channels, batch: Sequence[Alert], source_names: Mapping[str, str],
-               echo: Callable[[str], None]) -> SendReport:
+               echo: Callable[[str], None], item_pages: str | None = None) -> SendReport:
     first = batch[0]
     skip = receipts(batch)
     if first.mode == "operator":
@@ -247,7 +250,7 @@ def send_batch(engine: Engine, channels: Channels, batch: Sequence[Alert], sourc
             echo(render_operator(first.title or "", first.body or "", "text").body)
             return SendReport(delivered={"console"}, errors={})
         return channels.send_operator(first.channel_tag, first.title or "", first.body or "", skip=skip)
-    items = load_alert_items(engine, [a.item_id for a in batch], source_names, batch)
+    items = load_alert_items(engine, [a.item_id for a in batch], source_names, batch, item_pages)
     if not channels.has(first.channel_tag):
         echo(render_instant(items, first.route, "text").body)
         return SendReport(delivered={"console"}, errors={})

@@ -39,7 +39,7 @@ def last_digest_at(engine: Engine, route: str) -> datetime | None:
 
 
 def preview_items(engine: Engine, route: RouteConfig, since: datetime,
-                  source_names: Mapping[str, str]) -> list[AlertItem]:
+                  source_names: Mapping[str, str], item_pages: str | None = None) -> list[AlertItem]:
     """Items first seen since `since` that the route selects (for --out previews; marks nothing).
     A document's attachment text counts for its first item, as when alerts are written."""
     with session_scope(engine) as session:
@@ -53,17 +53,18 @@ def preview_items(engine: Engine, route: RouteConfig, since: datetime,
         seen.add(doc.id)
         routed = routed_item(item, doc, files)
         if matches(route, routed):
-            found.append(alert_item(item, doc, source_names, attachment_match(route, routed)))
+            found.append(alert_item(item, doc, source_names, attachment_match(route, routed), item_pages))
     return found
 
 
-def pending_items(engine: Engine, route: RouteConfig, source_names: Mapping[str, str]) -> list[AlertItem]:
+def pending_items(engine: Engine, route: RouteConfig, source_names: Mapping[str, str],
+                  item_pages: str | None = None) -> list[AlertItem]:
     """The items waiting in the ledger for this route's next digest (de-duplicated across tags)."""
     with session_scope(engine) as session:
         rows = session.exec(select(Alert).where(Alert.route == route.name, Alert.mode == "digest",
                                                 Alert.status == "pending")).all()
         session.expunge_all()
-    return load_alert_items(engine, [row.item_id for row in rows], source_names, rows)
+    return load_alert_items(engine, [row.item_id for row in rows], source_names, rows, item_pages)
 
 
 def send_digest(engine: Engine, channels: Channels, route: RouteConfig, config: DeliveryConfig,
@@ -100,12 +101,13 @@ def _send_batch(engine: Engine, channels: Channels, route: RouteConfig, tag: str
                 done: set[str], window: tuple[datetime, datetime], config: DeliveryConfig,
                 source_names: Mapping[str, str], echo: Callable[[str], None]) -> DigestOutcome:
     now = window[1]
-    items = load_alert_items(engine, [a.item_id for a in rows], source_names, rows)
+    items = load_alert_items(engine, [a.item_id for a in rows], source_names, rows, config.item_pages)
     report, where = _send(channels, tag, items, route, window, done, config, echo)
     status = finish(engine, rows, report, config, now)
     if status == "sent":
         with session_scope(engine) as session:
-            session.add(DigestRun(route=route.name, channel_tag=tag, items=len(items), sent_at=now))
+            session.add(DigestRun(route=route.name, channel_tag=tag, items=len(items), sent_at=now,
+                                  item_ids=[i.item_id for i in items], started_at=window[0]))
     errors = "; ".join(report.errors.values())
     log.info("digest.done", route=route.name, tag=tag, items=len(items), status=status, errors=errors or None)
     if status == "failed":

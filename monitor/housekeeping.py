@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from monitor.db import session_scope
-from monitor.models import Alert, Document, Item, ItemLabel, utcnow
+from monitor.models import Alert, Document, Item, ItemLabel, ItemSearch, utcnow
 from monitor.settings import RetentionConfig
 
 log = structlog.get_logger()
@@ -43,6 +43,7 @@ def housekeep(engine: Engine, retention: RetentionConfig, now: datetime | None =
             for start in range(0, len(doomed), 500):
                 chunk = doomed[start:start + 500]
                 session.exec(delete(ItemLabel).where(col(ItemLabel.item_id).in_(chunk)))  # type: ignore[call-overload]
+                session.exec(delete(ItemSearch).where(col(ItemSearch.item_id).in_(chunk)))  # type: ignore[call-overload]
                 session.exec(delete(Alert).where(col(Alert.item_id).in_(chunk)))  # type: ignore[call-overload]
                 session.exec(delete(Item).where(col(Item.id).in_(chunk)))  # type: ignore[call-overload]
             stats.items_deleted = len(doomed)

@@ -119,6 +119,18 @@ class ItemLabel(SQLModel, table=True):
     label: str = Field(primary_key=True, max_length=40)
 
 
+class ItemSearch(SQLModel, table=True):
+    """An item's searchable text (its title and text, its document's title) in matching form.
+
+    Kept apart from Item so the full-text index has one narrow table to follow: SQLite's FTS5
+    trigram table `item_fts` reads it as external content (through triggers), PostgreSQL indexes it
+    with pg_trgm; both are made by migration 0004, not by the models.
+    """
+
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    body: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+
+
 class HttpCache(SQLModel, table=True):
     """Validators for conditional GET, per URL."""
 
@@ -190,10 +202,13 @@ class Alert(SQLModel, table=True):
 
 
 class DigestRun(SQLModel, table=True):
-    """One sent digest per route and tag: marks where the next digest starts."""
+    """One sent digest per route and tag: marks where the next digest starts, and keeps what it held
+    (the window and the item ids) so the web view can show it again."""
 
     id: int | None = Field(default=None, primary_key=True)
     route: str = Field(max_length=100, index=True)
     channel_tag: str = Field(max_length=100)
     items: int = 0
+    item_ids: list[int] = _json(list)
+    started_at: datetime | None = _ts()
     sent_at: datetime = _ts(nullable=False, default=True)

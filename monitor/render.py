@@ -16,7 +16,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from monitor.taxonomy import LABELS, NATIONAL, PROVINCES, label_name
@@ -64,6 +64,8 @@ class AlertItem:
     doc_number: str | None = None
     deadlines: list[dict[str, str]] = field(default_factory=list)
     attachment_match: dict[str, str] | None = None  # {"name", "line"}: where the route's keywords were found
+    item_id: int | None = None
+    page_url: str | None = None  # the item's page in the web view, when web.base_url is set
 
 
 @dataclass
@@ -77,7 +79,8 @@ class Message:
 
 def oneline(value: Any) -> str:
     """Scraped strings may hold newlines and runs of spaces that would break a message's layout."""
-    return _SPACE.sub(" ", str(value or "")).strip()
+    text = "" if value is None or value is False else str(value)  # but 0 is shown: a count of none
+    return _SPACE.sub(" ", text).strip()
 
 
 def md_escape(value: Any) -> str:
@@ -143,8 +146,14 @@ _FORMATS: dict[str, tuple[str, Callable[[Any], str], Callable[..., Any]]] = {
 
 @cache
 def _environment(fmt: str) -> Environment:
+    return make_environment(fmt, PackageLoader("alerts", "templates"))
+
+
+def make_environment(fmt: str, loader: BaseLoader) -> Environment:
+    """A Jinja2 environment that escapes every `{{ … }}` for `fmt`, with the message filters
+    (the web view builds its pages on the HTML one, so they share the digest's cards)."""
     _suffix, escape_fn, link = _FORMATS[fmt]
-    env = Environment(loader=PackageLoader("alerts", "templates"), autoescape=fmt == "html",
+    env = Environment(loader=loader, autoescape=fmt == "html",
                       finalize=_finalizer(escape_fn), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
     env.filters.update(link=link, snippet=snippet, when=when, href=lambda u: safe_url(u) or "")
@@ -180,7 +189,7 @@ def display_title(item: AlertItem) -> str:
     return title
 
 
-def _item_view(item: AlertItem) -> dict[str, Any]:
+def item_view(item: AlertItem) -> dict[str, Any]:
     """Display fields derived once, so every format shows the same facts."""
     ordered = [label for label in LABELS if label in item.labels] + [x for x in item.labels if x not in LABELS]
     dates = " 至 ".join(d for d in (item.date, item.date_end) if d)
@@ -190,7 +199,7 @@ def _item_view(item: AlertItem) -> dict[str, Any]:
         "figures": [str(f.get("text") or f.get("value") or "") for f in item.figures if f],
         "evidence": [(label_name(x), [oneline(c) for c in item.evidence.get(x, [])])
                      for x in ordered if item.evidence.get(x)],
-        "url": item.document_url, "published": when(item.published_at, "%Y-%m-%d"),
+        "url": item.document_url, "page": item.page_url, "published": when(item.published_at, "%Y-%m-%d"),
         "deadlines": [f"{d.get('date')}（{snippet(d.get('text'), DEADLINE_TEXT)}）" for d in item.deadlines],
         "match": item.attachment_match,
     }
@@ -206,7 +215,7 @@ def _region_key(region: str) -> tuple[int, int, str]:
 
 def digest_groups(items: list[AlertItem]) -> list[dict[str, Any]]:
     """Items under their first label (taxonomy order, security first), then by region; unlabelled last."""
-    views = [_item_view(i) for i in items]
+    views = [item_view(i) for i in items]
     groups: list[dict[str, Any]] = []
     for label in [*LABELS, None]:
         members = [v for v in views if v["primary"] == label]
@@ -232,7 +241,7 @@ def _render(fmt: str, name: str, title: str, context: dict[str, Any]) -> Message
 def instant_title(items: list[AlertItem]) -> str:
     if not items:
         return "教育信息化动态"
-    first = _item_view(items[0])
+    first = item_view(items[0])
     tags = "·".join(first["labels"][:2])
     if len(items) == 1:
         return f"【{tags}】{first['title']}" if tags else first["title"]
@@ -241,7 +250,7 @@ def instant_title(items: list[AlertItem]) -> str:
 
 def render_instant(items: list[AlertItem], route: str, fmt: str) -> Message:
     """One message for a small batch of items (usually the items of one document)."""
-    views = [_item_view(i) for i in items]
+    views = [item_view(i) for i in items]
     return _render(fmt, "instant", instant_title(items), {"views": views, "route": route})
 
 

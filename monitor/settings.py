@@ -9,12 +9,22 @@ from __future__ import annotations
 import os
 import re
 import stat
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "EDU_MONITOR_"
@@ -47,6 +57,20 @@ def format_duration(value: timedelta) -> str:
         if seconds and seconds % _UNIT_SECONDS[unit] == 0:
             return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
     return f"{seconds}s"
+
+
+def parse_moment(value: str, now: datetime, *, end_of_day: bool = False) -> datetime:
+    """'2024-05-01' (that day's start in UTC, or with end_of_day its end) or a duration like '7d'
+    (that long before now) → an aware UTC timestamp; ValueError for anything else."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            return now - parse_duration(value)
+        except (ValueError, OverflowError):
+            raise ValueError(f"{value!r} is neither a date (YYYY-MM-DD) nor a duration (e.g. 7d)") from None
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start + timedelta(days=1) if end_of_day and day < date.max else start
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -140,6 +164,18 @@ class DeliveryConfig(_Strict):
     operator_tag: str = "ops"
     failures_before_alert: int = 3  # consecutive failed polls before an operator alert
     digest_dir: Path = Path("digests")  # where digests go when their tag has no channel
+    # web.base_url, handed over by the CLI (not a key of its own): messages link to /items/{id}
+    _item_pages: str | None = PrivateAttr(default=None)
+
+    @property
+    def item_pages(self) -> str | None:
+        return self._item_pages
+
+    def linking_items(self, base_url: str | None) -> DeliveryConfig:
+        """A copy whose messages link each item to its page under `base_url` (None: no links)."""
+        copy = self.model_copy()
+        copy._item_pages = base_url.rstrip("/") if base_url else None
+        return copy
 
 
 class HealthConfig(_Strict):
@@ -147,6 +183,60 @@ class HealthConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = 9464
     max_poll_age: Duration = timedelta(days=1)
+
+
+class WebAuth(_Strict):
+    """Who may read the web view: a bearer token and/or one basic-auth user (write both as ${VAR})."""
+
+    token: SecretStr | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _user_with_password(self) -> WebAuth:
+        if bool(self.user) != bool(self.password and self.password.get_secret_value()):
+            raise ValueError("basic auth needs both user and password")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return bool((self.token and self.token.get_secret_value()) or self.user)
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def check_exposure(host: str, auth: WebAuth) -> None:
+    """The web view shows everything stored: off this machine only behind credentials."""
+    if not is_loopback(host) and not auth.configured:
+        raise ValueError(f"web: refusing to listen on {host} without web.auth (a token or user/password): "
+                         "only a loopback address may serve without credentials")
+
+
+class WebConfig(_Strict):
+    """The read-only web view, feeds and JSON API (`edu-monitor web`, and `run` when enabled)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    base_url: str | None = None  # e.g. https://monitor.example.com: alerts and digests link to its item pages
+    auth: WebAuth = Field(default_factory=WebAuth)
+
+    @model_validator(mode="after")
+    def _exposed_only_with_auth(self) -> WebConfig:
+        check_exposure(self.host, self.auth)
+        if self.base_url and not re.match(r"^https?://[^/\s]+", self.base_url):
+            raise ValueError(f"web.base_url: {self.base_url!r} is not an http(s) URL")
+        return self
 
 
 class RetentionConfig(_Strict):
@@ -175,6 +265,7 @@ class Settings(BaseSettings):
     attachments: AttachmentsConfig = Field(default_factory=AttachmentsConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     log: LogConfig = Field(default_factory=LogConfig)
     workers: int = 8  # polls at once; I/O-bound threads, so a few hanging sites cannot starve the rest

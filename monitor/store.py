@@ -8,15 +8,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from monitor.docmeta import document_json
-from monitor.models import Alert, ArticleFailure, AttachmentText, Document, HttpCache, Item, ItemLabel, utcnow
+from monitor.models import (
+    Alert,
+    ArticleFailure,
+    AttachmentText,
+    Document,
+    HttpCache,
+    Item,
+    ItemLabel,
+    ItemSearch,
+    utcnow,
+)
 from monitor.normalize import fingerprint, for_matching
 from monitor.route import RoutedItem, attachment_match, select_routes
+from monitor.search import matching_items, search_body
 from monitor.settings import RouteConfig
 
 # Shorter items (a withheld "(略)" entry, a one-line heading) recur month after month and are news each time.
@@ -166,6 +177,8 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
         session.add(row)
         session.flush()
         session.add_all(ItemLabel(item_id=row.id, label=lab) for lab in dict.fromkeys(row.labels))
+        session.add(ItemSearch(item_id=row.id, body=search_body(row.title, row.text, doc.title,
+                                                                attachment_texts if row is rows[0] else ())))
         if row.fingerprint in seen and len(row.text) >= MIN_DEDUP_TEXT:
             continue  # the same paragraph was stored before (a republished copy): not news
         seen.add(row.fingerprint)
@@ -220,10 +233,16 @@ def add_alert(session: Session, alert: Alert) -> bool:
 
 @dataclass
 class ItemQuery:
+    """Filters of `items`, the web view, its feeds and API; `before` is a keyset cursor
+    (first_seen_at, id): the page starts after that item, however deep into history."""
+
     labels: Sequence[str] = ()
     regions: Sequence[str] = ()
     sources: Sequence[str] = ()
     since: datetime | None = None
+    until: datetime | None = None
+    text: str = ""  # full-text search (monitor.search)
+    before: tuple[datetime, int] | None = None
     limit: int | None = None
 
 
@@ -251,6 +270,16 @@ def query_items(session: Session, q: ItemQuery) -> list[tuple[Item, Document]]:
         stmt = stmt.where(col(Document.source_id).in_(list(q.sources)))
     if q.since:
         stmt = stmt.where(Item.first_seen_at >= q.since)
+    if q.until:
+        stmt = stmt.where(Item.first_seen_at < q.until)
+    found = matching_items(session.get_bind().dialect.name, q.text)
+    if found is not None:
+        stmt = stmt.where(found)
+    if q.before:
+        moment, item_id = q.before
+        # `<=` first: a range the first_seen_at index seeks to, on SQLite and PostgreSQL alike
+        stmt = stmt.where(col(Item.first_seen_at) <= moment,
+                          or_(col(Item.first_seen_at) < moment, col(Item.id) < item_id))
     stmt = stmt.order_by(col(Item.first_seen_at).desc(), col(Item.id).desc())
     if q.limit:
         stmt = stmt.limit(q.limit)
@@ -258,9 +287,10 @@ def query_items(session: Session, q: ItemQuery) -> list[tuple[Item, Document]]:
 
 
 def item_json(item: Item, doc: Document) -> dict[str, Any]:
-    """The `items --json` object: parse's item fields plus where the item came from."""
+    """The `items --json` object (and /api/items'): parse's item fields plus where the item came from,
+    and its id (the web view's /items/{id})."""
     return {
-        "seq": item.seq, "section": item.section, "title": item.title, "text": item.text,
+        "id": item.id, "seq": item.seq, "section": item.section, "title": item.title, "text": item.text,
         "labels": item.labels, "evidence": item.evidence, "region": item.region,
         "regions_mentioned": item.regions_mentioned,
         "date": item.date.isoformat() if item.date else None,

@@ -15,7 +15,7 @@ from monitor.cli import cli
 
 COMMANDS = [
     ["init"], ["run"], ["poll"], ["parse"], ["items"], ["sources"], ["sources", "list"], ["sources", "check"],
-    ["digest"], ["deliver"], ["db"], ["db", "upgrade"], ["db", "backup"], ["alerts"], ["alerts", "test"],
+    ["digest"], ["deliver"], ["web"], ["db"], ["db", "upgrade"], ["db", "backup"], ["alerts"], ["alerts", "test"],
 ]
 
 

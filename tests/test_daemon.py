@@ -75,6 +75,7 @@ class World:
             "http": {"min_delay": 0, "retries": 0, "read_timeout": 3, "connect_timeout": 2},
             "delivery": {"every": "1s", "operator_tag": "ops"},
             "health": {"port": self.health},
+            "web": {"port": free_port()},
             "shutdown_grace": "5s",
         }
         (tmp / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

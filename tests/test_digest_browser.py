@@ -5,20 +5,16 @@
 
 from __future__ import annotations
 
-import shutil
-import struct
-import subprocess
 import sys
 import tempfile
-import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from monitor.render import AlertItem, digest_html
+from support.browser import CHROMIUM, assert_drawn, png_pixels, shoot
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 START, END = datetime(2025, 3, 16, 0, 0, tzinfo=UTC), datetime(2025, 3, 17, 0, 0, tzinfo=UTC)
 
 
@@ -64,42 +60,7 @@ def screenshot(html: str, png: Path, width: int = 420, height: int = 1400) -> No
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "digest.html"
         page.write_text(html, encoding="utf-8")
-        subprocess.run([CHROMIUM or "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                        "--disable-sync", "--hide-scrollbars", f"--user-data-dir={tmp}/profile",
-                        f"--screenshot={png}", f"--window-size={width},{height}", page.as_uri()],
-                       check=True, capture_output=True, timeout=60)
-
-
-def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
-    """Width, height and unfiltered rows of an 8-bit RGB/RGBA PNG (what Chromium writes)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", b""
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
-        header, idat = (chunk, idat) if kind == b"IHDR" else (header, idat + chunk if kind == b"IDAT" else idat)
-        pos += 12 + length
-    width, height, depth, colour = struct.unpack(">IIBB", header[:10])
-    assert depth == 8 and colour in (2, 6), "unexpected PNG layout"
-    bpp = 3 if colour == 2 else 4
-    raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytes(width * bpp)
-    for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a, b = line[i - bpp] if i >= bpp else 0, prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            pred = (0, a, b, (a + b) // 2, _paeth(a, b, c))[kind]
-            line[i] = (line[i] + pred) & 0xFF
-        rows.append(bytes(line))
-        prev = line
-    return width, height, rows
-
-
-def _paeth(a: int, b: int, c: int) -> int:
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    return a if pa <= pb and pa <= pc else b if pb <= pc else c
+        shoot(page.as_uri(), png, width, height)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
@@ -109,11 +70,7 @@ def test_the_digest_renders_on_a_phone_width(tmp_path: Path) -> None:
     assert png.stat().st_size > 10_000
     width, height, rows = png_pixels(png.read_bytes())
     assert (width, height) == (420, 1400)
-    bpp = len(rows[0]) // width
-    sample = {row[x:x + 3] for row in rows[::20] for x in range(0, len(row), bpp * 7)}
-    assert len(sample) > 20, "the page rendered as (almost) one colour"
-    heading = {rows[y][x:x + 3] for y in range(15, 45) for x in range(0, len(rows[y]), bpp)}
-    assert len(heading) > 3, "no heading drawn at the top"
+    assert_drawn(width, rows)
 
 
 if __name__ == "__main__":

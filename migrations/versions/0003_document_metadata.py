@@ -28,14 +28,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], ),
     sa.PrimaryKeyConstraint('document_id', 'seq')
     )
-    with op.batch_alter_table('alert', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('attachment_match', sa.JSON(), nullable=True))
-
-    with op.batch_alter_table('document', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('doc_number', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
-        batch_op.add_column(sa.Column('issuer', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
-        batch_op.add_column(sa.Column('signed_at', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('deadlines', sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
+    # Plain ADD COLUMN, not batch mode: on SQLite a batch copies and drops the table, which the
+    # foreign keys of stored items forbid.
+    op.add_column('alert', sa.Column('attachment_match', sa.JSON(), nullable=True))
+    op.add_column('document', sa.Column('doc_number', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
+    op.add_column('document', sa.Column('issuer', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
+    op.add_column('document', sa.Column('signed_at', sa.Date(), nullable=True))
+    op.add_column('document', sa.Column('deadlines', sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
 
 
 

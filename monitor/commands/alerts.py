@@ -48,8 +48,9 @@ def digest(app: AppContext, send: bool, out: Path | None, since: str | None, rou
                 click.echo(f"digest {o.route} -> {o.tag}: {o.items} item(s), {o.status} {o.where}".rstrip())
             continue
         start = parse_since(since) or digests.last_digest_at(app.engine, route.name) or now - timedelta(days=1)
-        found = (digests.preview_items(app.engine, route, start, names) if since
-                 else digests.pending_items(app.engine, route, names))
+        pages = app.settings.web.base_url
+        found = (digests.preview_items(app.engine, route, start, names, pages) if since
+                 else digests.pending_items(app.engine, route, names, pages))
         if out:
             target = out if len(routes) == 1 else out.with_name(f"{out.stem}-{route.name}{out.suffix}")
             target.write_text(digest_html(found, route.name, start, now), encoding="utf-8")
@@ -68,7 +69,7 @@ def _send_since(app: AppContext, route: RouteConfig, start: datetime, now: datet
     False when a channel refused it."""
     from monitor import digest as digests
 
-    items = digests.preview_items(app.engine, route, start, app.source_names())
+    items = digests.preview_items(app.engine, route, start, app.source_names(), app.settings.web.base_url)
     if not items:
         click.echo(f"digest {route.name}: nothing since {start:%Y-%m-%d %H:%M} UTC, nothing sent")
         return True

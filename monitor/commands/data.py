@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from monitor.cli import AppContext, cli, fail, pass_app, print_json_line
-from monitor.settings import parse_duration
+from monitor.settings import parse_moment
 
 
 def select_sources(app: AppContext, ids: tuple[str, ...]) -> list[Any]:
@@ -141,18 +141,13 @@ def _show_document_fields(parsed: Any) -> None:
 
 
 def parse_since(value: str | None) -> dt.datetime | None:
-    """'2024-05-01' (a local day) or a duration like '7d' (before now) → aware UTC timestamp."""
+    """'2024-05-01' (a UTC day) or a duration like '7d' (before now) → aware UTC timestamp."""
     if not value:
         return None
     try:
-        day = dt.date.fromisoformat(value)
-        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-    except ValueError:
-        pass
-    try:
-        return dt.datetime.now(dt.UTC) - parse_duration(value)
-    except ValueError:
-        fail(f"--since: {value!r} is neither a date (YYYY-MM-DD) nor a duration (e.g. 7d)")
+        return parse_moment(value, dt.datetime.now(dt.UTC))
+    except ValueError as exc:
+        fail(f"--since: {exc}")
 
 
 @cli.command()

@@ -34,6 +34,32 @@ def run(app: AppContext) -> None:
 
 
 @cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: web.host, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: web.port, 8765).")
+@pass_app
+def web(app: AppContext, host: str | None, port: int | None) -> None:
+    """The read-only web view, Atom feeds and JSON API, until Ctrl-C (`run` serves it too)."""
+    from monitor.commands.admin import upgrade_database
+    from monitor.settings import check_exposure
+    from monitor.web.app import build_app
+    from monitor.web.server import serve
+
+    config = app.settings.web
+    host, port = host or config.host, config.port if port is None else port
+    try:
+        check_exposure(host, config.auth)
+    except ValueError as exc:
+        fail(str(exc))
+    upgrade_database(app)
+    catalog, routes = app.catalog(), app.routes()
+    click.echo(f"edu-monitor web view on http://{host}:{port}/", err=True)
+    try:
+        serve(build_app(app.settings, lambda: catalog, lambda: routes), host, port)
+    except OSError as exc:
+        fail(f"{exc} (is the port taken? choose another with --port or web.port)")
+
+
+@cli.command()
 @click.option("--concurrency", type=int, default=None, help="Jobs at once in this worker (default: workers setting).")
 @pass_app
 def worker(app: AppContext, concurrency: int | None) -> None:

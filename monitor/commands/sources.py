@@ -12,6 +12,7 @@ import click
 
 from monitor.cli import AppContext, cli, fail, pass_app, print_json_line
 from monitor.commands.data import select_sources
+from monitor.sourceview import source_json
 
 
 @cli.group(invoke_without_command=True)
@@ -31,7 +32,7 @@ def sources_list(app: AppContext, as_json: bool) -> None:
     for s in app.catalog():
         state = states.get(s.id)
         if as_json:
-            print_json_line(_source_json(s, state, given_up.get(s.id, 0)))
+            print_json_line(source_json(s, state, given_up.get(s.id, 0)))
             continue
         click.echo(f"{s.id:32s} {s.region:4s} {s.kind:4s} {s.preset or '-':7s} every {s.every}  "
                    f"{'' if s.enabled else '[disabled] '}{_health(state, given_up.get(s.id, 0))}  {s.name}")
@@ -55,19 +56,6 @@ def _health_rows(app: AppContext) -> tuple[dict[str, Any], dict[str, int]]:
     except Exception:
         return {}, {}
     return states, given_up
-
-
-def _source_json(source: Any, state: Any, given_up: int) -> dict[str, Any]:
-    from monitor.settings import format_duration
-
-    return {"id": source.id, "name": source.name, "region": source.region, "url": source.url,
-            "enabled": source.enabled, "kind": source.kind, "preset": source.preset,
-            "every": format_duration(source.every), "list": "selectors" if source.list.item or source.module
-            or source.kind == "feed" else "detected",
-            "status": state.status if state else "never polled",
-            "last_success": state.last_success_at.isoformat() if state and state.last_success_at else None,
-            "failures": state.consecutive_failures if state else 0,
-            "last_error": state.last_error if state else None, "dead_links": given_up}
 
 
 def _health(state: Any, given_up: int) -> str:

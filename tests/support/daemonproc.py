@@ -70,6 +70,7 @@ class DaemonProcess:
         self.health_port = free_port()
         config = {**config, "health": {**config.get("health", {}), "port": self.health_port}}
         config.setdefault("log", {"level": "INFO", "json_lines": True})
+        config.setdefault("web", {"port": free_port()})  # never the fixed default port another test may hold
         self.config_path = workdir / "config.yml"
         self.config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         self.config_path.chmod(0o600)
