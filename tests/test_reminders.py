@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from monitor.channels import Channels
+from monitor.daemon import Runtime
 from monitor.db import make_engine, session_scope
 from monitor.deliver import deliver_pending
 from monitor.digest import send_digest
@@ -16,6 +17,7 @@ from monitor.reminders import write_reminders
 from monitor.settings import DeliveryConfig, RouteConfig, Settings
 from monitor.store import save_document
 from support.items import Parsed
+from support.postgres import pg_bindir
 from support.recorder import Recorder, recording_server
 from support.smtp import mailto, parts, smtp_server
 
@@ -243,3 +245,36 @@ def test_end_to_end_a_polled_notice_is_reminded_once_by_email_after_the_spring_f
     assert "请于2026年2月25日前将本地区备案情况报送我部科技司。" in text
     html = parts(reminders[0])["text/html"]
     assert f'href="https://monitor.example.org/items/{row.item_id}"' in html and f'href="{base_url(server)}/moe/' in html
+
+
+def test_the_daemon_queues_reminders_at_start_and_every_hour(engine, database_url: str) -> None:
+    from monitor.daemon import Daemon
+
+    settings = Settings(database_url=database_url)
+    daemon = Daemon(lambda: Runtime(settings=settings, sources=[], routes=[REMIND], channels=Channels({}),
+                                    delivery=DeliveryConfig()), engine)
+    daemon.sync_jobs()
+    job = daemon.scheduler.get_job("remind")
+    assert job is not None and str(job.trigger) == "interval[1:00:00]"
+    now = datetime.now(daemon.scheduler.timezone)
+    assert job.next_run_time - now < timedelta(seconds=10), "the first run comes right after start"
+
+
+@pytest.mark.skipif(pg_bindir() is None, reason="PostgreSQL server not installed")
+def test_scale_out_workers_queue_reminders_hourly_at_the_scheduled_moment(tmp_path, pg_server) -> None:
+    from monitor.migrate import upgrade
+    from monitor.worker import REMIND_CRON, Worker
+
+    url = pg_server.create_database("t_remind_worker")
+    upgrade(url)
+    engine = make_engine(url)
+    store_notice(engine, "http://a/1.html", [("2025-10-09", SENTENCE)])
+    settings = Settings(database_url=url)
+    worker = Worker(url, lambda: Runtime(settings=settings, sources=[], routes=[REMIND], channels=Channels({}),
+                                         delivery=DeliveryConfig()), engine)
+    assert "remind" in worker.app.tasks and REMIND_CRON == "0 * * * *"
+    worker.remind(int(beijing(date(2025, 9, 27)).timestamp()))  # Saturday: not yet
+    assert reminder_rows(engine) == []
+    worker.remind(int(beijing(date(2025, 9, 28)).timestamp()))
+    worker.remind(int(beijing(date(2025, 9, 28), hour=10).timestamp()))
+    assert len(reminder_rows(engine)) == 1
