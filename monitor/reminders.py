@@ -128,8 +128,10 @@ def send_reminder(engine: Engine, channels: Channels, alert: Alert, source_names
                   echo: Callable[[str], None], item_pages: str | None = None) -> SendReport:
     """One reminder row → one message (to the console when its tag has no channel)."""
     day = reminder_deadline(alert.key)
-    (item,) = load_alert_items(engine, [alert.item_id], source_names, [alert], item_pages)
-    note = DeadlineNote(item, day, _texts(item, day), alert.document_id)
+    found = load_alert_items(engine, [alert.item_id], source_names, [alert], item_pages)
+    if not found:  # retention never drops the item of a waiting row; a hand-edited database might
+        return SendReport(errors={"ledger": f"item {alert.item_id} of this reminder is no longer stored"})
+    note = DeadlineNote(found[0], day, _texts(found[0], day), alert.document_id)
     if not channels.has(alert.channel_tag):
         echo(render_reminder(note, alert.route, "text").body)
         return SendReport(delivered={"console"}, errors={})
