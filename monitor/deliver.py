@@ -188,14 +188,14 @@ def deliver_pending(engine: Engine, channels: Channels, config: DeliveryConfig,
     `stopping` is asked between messages: on shutdown the rest of the claim goes back to the
     queue at once rather than waiting out claim_timeout after the restart.
     """
+    from monitor.reminders import drop_expired  # reminders build on this module
+
     now = now or utcnow()
     stats = DeliverStats()
     with session_scope(engine) as session:
         released = release_abandoned(session, config, now)
     if released:
         log.warning("deliver.released_abandoned", rows=released)
-    from monitor.reminders import drop_expired  # reminders build on this module
-
     claimed = drop_expired(engine, claim(engine, ("instant", "operator", "reminder"), now), now)
     stats.claimed = len(claimed)
     batches = group_batches(claimed)

@@ -69,7 +69,8 @@ def send_digest(engine: Engine, channels: Channels, route: RouteConfig, config: 
     """Claim this route's pending digest rows per tag, send one digest per tag, mark them.
 
     Rows that already reached some of the tag's URLs (an earlier, partly failed send) go out in
-    a digest of their own that skips those URLs, so new items still reach every URL.
+    a digest of their own that skips those URLs, so new items still reach every URL. Each digest
+    also lists the route's upcoming deadlines as of `now`.
     """
     now = now or utcnow()
     outcomes = []
