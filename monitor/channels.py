@@ -9,7 +9,7 @@ URLs are identified by a short hash and shown redacted: a URL's secret never lea
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +19,15 @@ import structlog
 
 from monitor import providers
 from monitor.log import redact_text
-from monitor.render import AlertItem, Message, render_digest, render_instant, render_operator
+from monitor.render import (
+    AlertItem,
+    DeadlineNote,
+    Message,
+    render_digest,
+    render_instant,
+    render_operator,
+    render_reminder,
+)
 
 log = structlog.get_logger()
 SEND_TIMEOUT = 60.0  # seconds for one URL, whatever the service
@@ -91,8 +99,12 @@ class Channels:
         return self._send(tag, lambda fmt: render_instant(items, route, fmt), more, skip)
 
     def send_digest(self, tag: str, items: list[AlertItem], route: str, start: datetime, end: datetime, *,
-                    skip: set[str] | frozenset[str] = frozenset()) -> SendReport:
-        return self._send(tag, lambda fmt: render_digest(items, route, start, end, fmt), None, skip)
+                    skip: set[str] | frozenset[str] = frozenset(), upcoming: Sequence[DeadlineNote] = ()) -> SendReport:
+        return self._send(tag, lambda fmt: render_digest(items, route, start, end, fmt, upcoming), None, skip)
+
+    def send_reminder(self, tag: str, note: DeadlineNote, route: str, *,
+                      skip: set[str] | frozenset[str] = frozenset()) -> SendReport:
+        return self._send(tag, lambda fmt: render_reminder(note, route, fmt), note.item.document_url, skip)
 
     def send_operator(self, tag: str, title: str, body: str, *,
                       skip: set[str] | frozenset[str] = frozenset()) -> SendReport:

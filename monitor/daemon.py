@@ -120,6 +120,11 @@ class Daemon:
         if route is not None:
             send_digest(self.engine, self.rt.channels, route, self.rt.delivery, self.rt.source_names, echo=log.info)
 
+    def remind_job(self) -> None:
+        from monitor.reminders import write_reminders
+
+        write_reminders(self.engine, self.rt.routes)
+
     def housekeeping_job(self) -> None:
         housekeep(self.engine, self.rt.settings.retention)
 
@@ -141,6 +146,8 @@ class Daemon:
                 trigger = CronTrigger.from_crontab(r.schedule, timezone=r.timezone or self.rt.settings.timezone)
                 wanted[f"digest:{r.name}"] = (self.digest_job, trigger, "io", (r.name,), None)
         wanted["housekeeping"] = (self.housekeeping_job, IntervalTrigger(hours=6), "io", (), None)
+        # hourly and at start: a reminder due today is queued whenever the daemon comes up
+        wanted["remind"] = (self.remind_job, IntervalTrigger(hours=1), "io", (), now + timedelta(seconds=3))
         self._apply(wanted)
 
     def _apply(self, wanted: dict[str, tuple]) -> None:

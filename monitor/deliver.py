@@ -183,18 +183,20 @@ def deliver_pending(engine: Engine, channels: Channels, config: DeliveryConfig,
                     source_names: Mapping[str, str], now: datetime | None = None,
                     echo: Callable[[str], None] = print,
                     stopping: Callable[[], bool] = lambda: False) -> DeliverStats:
-    """One pass of the loop over instant and operator alerts.
+    """One pass of the loop over instant alerts, deadline reminders and operator notices.
 
     `stopping` is asked between messages: on shutdown the rest of the claim goes back to the
     queue at once rather than waiting out claim_timeout after the restart.
     """
+    from monitor.reminders import drop_expired  # reminders build on this module
+
     now = now or utcnow()
     stats = DeliverStats()
     with session_scope(engine) as session:
         released = release_abandoned(session, config, now)
     if released:
         log.warning("deliver.released_abandoned", rows=released)
-    claimed = claim(engine, ("instant", "operator"), now)
+    claimed = drop_expired(engine, claim(engine, ("instant", "operator", "reminder"), now), now)
     stats.claimed = len(claimed)
     batches = group_batches(claimed)
     for n, batch in enumerate(batches):
@@ -222,10 +224,10 @@ def _count(stats: DeliverStats, status: str) -> None:
 
 
 def group_batches(alerts: Sequence[Alert]) -> list[list[Alert]]:
-    """One message per (route, tag, document) for items; operator notices go one by one."""
+    """One message per (route, tag, document) for items; operator notices and reminders go one by one."""
     groups: dict[tuple, list[Alert]] = defaultdict(list)
     for alert in alerts:
-        key = (alert.route, alert.channel_tag, alert.document_id) if alert.mode != "operator" else ("op", alert.id)
+        key = (alert.route, alert.channel_tag, alert.document_id) if alert.mode == "instant" else ("one", alert.id)
         groups[key].append(alert)
     return list(groups.values())
 
@@ -250,6 +252,10 @@ def send_batch(engine: Engine, channels: Channels, batch: Sequence[Alert], sourc
             echo(render_operator(first.title or "", first.body or "", "text").body)
             return SendReport(delivered={"console"}, errors={})
         return channels.send_operator(first.channel_tag, first.title or "", first.body or "", skip=skip)
+    if first.mode == "reminder":
+        from monitor.reminders import send_reminder
+
+        return send_reminder(engine, channels, first, source_names, echo, item_pages)
     items = load_alert_items(engine, [a.item_id for a in batch], source_names, batch, item_pages)
     if not channels.has(first.channel_tag):
         echo(render_instant(items, first.route, "text").body)

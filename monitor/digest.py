@@ -15,10 +15,11 @@ from monitor.channels import Channels, SendReport
 from monitor.db import session_scope
 from monitor.deliver import alert_item, claim, finish, load_alert_items, operator_failure_notice, receipts
 from monitor.models import Alert, DigestRun, Document, Item, utcnow
-from monitor.render import AlertItem, digest_html
+from monitor.reminders import china_today, deadline_notes
+from monitor.render import AlertItem, DeadlineNote, digest_html
 from monitor.route import attachment_match, matches
 from monitor.settings import DeliveryConfig, RouteConfig
-from monitor.store import attached, attachment_texts, items_with_documents, routed_item
+from monitor.store import attachment_texts, items_with_documents, routed_rows
 
 log = structlog.get_logger()
 
@@ -47,14 +48,8 @@ def preview_items(engine: Engine, route: RouteConfig, since: datetime,
                             .where(Item.first_seen_at >= since, col(Document.duplicate_of).is_(None))
                             .order_by(col(Item.id))).all()
         texts = attachment_texts(session, [doc.id for _, doc in rows]) if route.keywords else {}
-    found, seen = [], set()
-    for item, doc in rows:  # by id: a document's first item comes first
-        files = () if doc.id in seen else attached(doc, [texts.get((doc.id, n), "") for n in range(len(doc.attachments))])
-        seen.add(doc.id)
-        routed = routed_item(item, doc, files)
-        if matches(route, routed):
-            found.append(alert_item(item, doc, source_names, attachment_match(route, routed), item_pages))
-    return found
+    return [alert_item(item, doc, source_names, attachment_match(route, routed), item_pages)
+            for item, doc, routed in routed_rows(rows, texts) if matches(route, routed)]
 
 
 def pending_items(engine: Engine, route: RouteConfig, source_names: Mapping[str, str],
@@ -74,10 +69,12 @@ def send_digest(engine: Engine, channels: Channels, route: RouteConfig, config: 
     """Claim this route's pending digest rows per tag, send one digest per tag, mark them.
 
     Rows that already reached some of the tag's URLs (an earlier, partly failed send) go out in
-    a digest of their own that skips those URLs, so new items still reach every URL.
+    a digest of their own that skips those URLs, so new items still reach every URL. Each digest
+    also lists the route's upcoming deadlines as of `now`.
     """
     now = now or utcnow()
     outcomes = []
+    upcoming = upcoming_notes(engine, route, now, source_names, config.item_pages)
     for tag in tags if tags is not None else route.notify:
         rows = claim(engine, ("digest",), now, route=route.name, tag=tag, limit=100_000, retries_only=retries_only)
         if not rows:
@@ -86,7 +83,7 @@ def send_digest(engine: Engine, channels: Channels, route: RouteConfig, config: 
         start = last_digest_at(engine, route.name) or now - timedelta(days=1)
         for done, batch in _by_receipts(rows):
             outcomes.append(_send_batch(engine, channels, route, tag, batch, done, (start, now), config,
-                                        source_names, echo))
+                                        source_names, echo, upcoming))
     return outcomes
 
 
@@ -99,10 +96,11 @@ def _by_receipts(rows: Sequence[Alert]) -> list[tuple[set[str], list[Alert]]]:
 
 def _send_batch(engine: Engine, channels: Channels, route: RouteConfig, tag: str, rows: list[Alert],
                 done: set[str], window: tuple[datetime, datetime], config: DeliveryConfig,
-                source_names: Mapping[str, str], echo: Callable[[str], None]) -> DigestOutcome:
+                source_names: Mapping[str, str], echo: Callable[[str], None],
+                upcoming: Sequence[DeadlineNote] = ()) -> DigestOutcome:
     now = window[1]
     items = load_alert_items(engine, [a.item_id for a in rows], source_names, rows, config.item_pages)
-    report, where = _send(channels, tag, items, route, window, done, config, echo)
+    report, where = _send(channels, tag, items, route, window, done, config, echo, upcoming)
     status = finish(engine, rows, report, config, now)
     if status == "sent":
         with session_scope(engine) as session:
@@ -117,20 +115,30 @@ def _send_batch(engine: Engine, channels: Channels, route: RouteConfig, tag: str
 
 def _send(channels: Channels, tag: str, items: Sequence[AlertItem], route: RouteConfig,
           window: tuple[datetime, datetime], skip: set[str], config: DeliveryConfig,
-          echo: Callable[[str], None]) -> tuple[SendReport, str]:
+          echo: Callable[[str], None], upcoming: Sequence[DeadlineNote] = ()) -> tuple[SendReport, str]:
     start, end = window
     if channels.has(tag):
-        return channels.send_digest(tag, list(items), route.name, start, end, skip=skip), "channels"
-    path = write_digest_file(config.digest_dir, items, route.name, start, end)
+        return channels.send_digest(tag, list(items), route.name, start, end, skip=skip, upcoming=upcoming), "channels"
+    path = write_digest_file(config.digest_dir, items, route.name, start, end, upcoming)
     echo(f"digest {route.name}: {len(items)} items written to {path}")
     return SendReport(delivered={"file"}, errors={}), str(path)
 
 
-def write_digest_file(folder: Path, items: Sequence[AlertItem], route: str, start: datetime, end: datetime) -> Path:
+def write_digest_file(folder: Path, items: Sequence[AlertItem], route: str, start: datetime, end: datetime,
+                      upcoming: Sequence[DeadlineNote] = ()) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"digest-{route}-{end:%Y%m%d-%H%M%S}.html"
-    path.write_text(digest_html(list(items), route, start, end), encoding="utf-8")
+    path.write_text(digest_html(list(items), route, start, end, upcoming), encoding="utf-8")
     return path
+
+
+def upcoming_notes(engine: Engine, route: RouteConfig, now: datetime, source_names: Mapping[str, str],
+                   item_pages: str | None = None) -> list[DeadlineNote]:
+    """The digest's "upcoming deadlines": the next `upcoming_deadlines` working days' deadlines of
+    the notices the route selects (0: no such section)."""
+    if not route.upcoming_deadlines:
+        return []
+    return deadline_notes(engine, route, china_today(now), route.upcoming_deadlines, source_names, item_pages)
 
 
 def retry_due_digests(engine: Engine, channels: Channels, routes: Sequence[RouteConfig], config: DeliveryConfig,

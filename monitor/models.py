@@ -174,7 +174,8 @@ class SourceState(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     """The outbox: one row per message to send, claimed atomically by the delivery loop.
 
-    `key` is the ledger's identity: ``item:<item_id>:<route>:<tag>`` for items and
+    `key` is the ledger's identity: ``item:<item_id>:<route>:<tag>`` for items,
+    ``remind:<document_id>:<deadline>:<route>:<tag>`` for deadline reminders and
     ``source:<id>:<status>:<n>`` for operator notices, so writing the same alert twice is a no-op.
     """
 
@@ -185,8 +186,8 @@ class Alert(SQLModel, table=True):
     source_id: str | None = Field(default=None, max_length=100)
     route: str = Field(max_length=100)
     channel_tag: str = Field(max_length=100)
-    mode: str = Field(max_length=10)  # instant | digest | operator
-    status: str = Field(default="pending", max_length=10, index=True)  # pending | sending | sent | failed
+    mode: str = Field(max_length=10)  # instant | digest | reminder | operator
+    status: str = Field(default="pending", max_length=10, index=True)  # pending | sending | sent | failed | expired
     attempts: int = 0
     next_attempt_at: datetime = _ts(nullable=False, default=True)
     claimed_by: str | None = Field(default=None, max_length=100)

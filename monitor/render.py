@@ -8,9 +8,9 @@ the only markup that passes is what the link helpers below build from http(s) UR
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
@@ -66,6 +66,16 @@ class AlertItem:
     attachment_match: dict[str, str] | None = None  # {"name", "line"}: where the route's keywords were found
     item_id: int | None = None
     page_url: str | None = None  # the item's page in the web view, when web.base_url is set
+
+
+@dataclass
+class DeadlineNote:
+    """One deadline of a notice a route selects: a reminder, or a line of a digest's upcoming section."""
+
+    item: AlertItem  # the notice, through the first of its items the route selects
+    date: date
+    texts: list[str]  # the sentences that set this date
+    document_id: int | None = None
 
 
 @dataclass
@@ -205,6 +215,19 @@ def item_view(item: AlertItem) -> dict[str, Any]:
     }
 
 
+WEEKDAYS = "一二三四五六日"
+
+
+def note_view(note: DeadlineNote) -> dict[str, Any]:
+    """What a reminder or an upcoming-deadline line shows: the notice, its number, the day and why."""
+    item = note.item
+    return {
+        "item": item, "title": item.document_title or item.title, "url": item.document_url, "page": item.page_url,
+        "day": f"{note.date.isoformat()}（周{WEEKDAYS[note.date.weekday()]}）",
+        "texts": [snippet(t, DEADLINE_TEXT * 2) for t in note.texts], "match": item.attachment_match,
+    }
+
+
 def _region_key(region: str) -> tuple[int, int, str]:
     if region == NATIONAL:
         return (0, 0, region)
@@ -258,11 +281,23 @@ def digest_title(items: list[AlertItem], route: str, end: datetime) -> str:
     return f"教育信息化动态摘要 {when(end, '%Y-%m-%d')}（{len(items)} 条 · {route}）"
 
 
-def render_digest(items: list[AlertItem], route: str, start: datetime, end: datetime, fmt: str) -> Message:
-    """The digest of a route's window: counts per label, then items grouped by label and region."""
+def render_digest(items: list[AlertItem], route: str, start: datetime, end: datetime, fmt: str,
+                  upcoming: Sequence[DeadlineNote] = ()) -> Message:
+    """The digest of a route's window: counts per label, the deadlines coming up in the notices the
+    route selects, then items grouped by label and region."""
     groups = digest_groups(items)
-    context = {"groups": groups, "route": route, "start": start, "end": end, "total": len(items)}
+    context = {"groups": groups, "route": route, "start": start, "end": end, "total": len(items),
+               "upcoming": [note_view(n) for n in upcoming]}
     return _render(fmt, "digest", digest_title(items, route, end), context)
+
+
+def reminder_title(note: DeadlineNote) -> str:
+    return f"【截止提醒】{note.date.month}月{note.date.day}日截止：{note.item.document_title or note.item.title}"
+
+
+def render_reminder(note: DeadlineNote, route: str, fmt: str) -> Message:
+    """A deadline reminder: the notice (linked), its 文号, the deadline and the sentences that set it."""
+    return _render(fmt, "reminder", reminder_title(note), {"n": note_view(note), "route": route})
 
 
 def render_operator(title: str, body: str, fmt: str) -> Message:
@@ -271,6 +306,7 @@ def render_operator(title: str, body: str, fmt: str) -> Message:
     return _render(fmt, "operator", title, {"lines": lines})
 
 
-def digest_html(items: list[AlertItem], route: str, start: datetime, end: datetime) -> str:
+def digest_html(items: list[AlertItem], route: str, start: datetime, end: datetime,
+                upcoming: Sequence[DeadlineNote] = ()) -> str:
     """The full HTML page of a digest, for `digest --out FILE.html` and the digest email."""
-    return render_digest(items, route, start, end, "html").body
+    return render_digest(items, route, start, end, "html", upcoming).body

@@ -132,6 +132,9 @@ class RouteConfig(_Strict):
     schedule: Annotated[str, AfterValidator(cron_expression)] = "0 8 * * *"
     timezone: Annotated[str | None, AfterValidator(time_zone)] = None
     max_age: Duration | None = None  # None: the top-level max_age
+    # deadline reminders: one message this many working days before each deadline (None: none)
+    remind_before: int | None = Field(default=None, ge=0, le=60)
+    upcoming_deadlines: int = Field(default=5, ge=0, le=60)  # a digest lists deadlines this many working days ahead
 
 
 class HttpConfig(_Strict):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -194,6 +194,17 @@ def attached(doc: Document, texts: Sequence[str]) -> tuple[tuple[str, str, str],
     """(name, text, matching form) of the attachments that have text, for routing."""
     names = [str(att.get("name") or att.get("url") or "") for att in doc.attachments]
     return tuple((name, text, for_matching(text)) for name, text in zip(names, texts, strict=False) if text)
+
+
+def routed_rows(rows: Iterable[tuple[Item, Document]],
+                texts: Mapping[tuple[int, int], str]) -> Iterator[tuple[Item, Document, RoutedItem]]:
+    """Stored items (in id order) as routes see them: a document's attachment text (`texts`, from
+    attachment_texts) counts for its first item only, as when its alerts were written."""
+    seen: set[int | None] = set()
+    for item, doc in rows:
+        files = () if doc.id in seen else attached(doc, [texts.get((doc.id, n), "") for n in range(len(doc.attachments))])
+        seen.add(doc.id)
+        yield item, doc, routed_item(item, doc, files)
 
 
 def routed_item(item: Item, doc: Document, attachments: tuple[tuple[str, str, str], ...] = ()) -> RoutedItem:

@@ -1,10 +1,11 @@
 """`edu-monitor worker`: several processes share one PostgreSQL; procrastinate hands out the work.
 
 A periodic tick (deferred once per tick across all workers) queues every source that is due, the
-delivery pass and due digests. A queueing lock per source means a source is never waiting in the
-queue twice; a lock per source means it never runs on two workers at once. Jobs of a worker that
-died (no heartbeat) are dropped by the next tick, which queues the same work afresh because the
-source is still due. Alerts stay exactly-once through the same ledger as the single-machine daemon.
+delivery pass and due digests; an hourly periodic task queues the deadline reminders. A queueing
+lock per source means a source is never waiting in the queue twice; a lock per source means it
+never runs on two workers at once. Jobs of a worker that died (no heartbeat) are dropped by the
+next tick, which queues the same work afresh because the source is still due. Alerts stay
+exactly-once through the same ledger as the single-machine daemon.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from monitor.models import SourceState, utcnow
 
 log = structlog.get_logger()
 TICK_CRON = "* * * * * */5"  # every five seconds (procrastinate reads a sixth field as seconds)
+REMIND_CRON = "0 * * * *"  # deadline reminders: hourly, like the daemon's job
 STALLED_AFTER = 30.0  # seconds without a heartbeat before a worker's jobs are put back
 
 
@@ -84,6 +86,7 @@ class Worker:
         app.task(name="deliver", queue="deliveries")(self.deliver)
         app.task(name="digest", queue="deliveries")(self.digest)
         app.periodic(cron=TICK_CRON, periodic_id="tick")(app.task(name="tick", queue="ticks")(self.tick))
+        app.periodic(cron=REMIND_CRON, periodic_id="remind")(app.task(name="remind", queue="ticks")(self.remind))
 
     def poll_source(self, source_id: str) -> None:
         from monitor.pipeline import PollContext, poll
@@ -106,6 +109,12 @@ class Worker:
         chosen = next((r for r in self.rt.routes if r.name == route), None)
         if chosen is not None:
             send_digest(self.engine, self.rt.channels, chosen, self.rt.delivery, self.rt.source_names, echo=log.info)
+
+    def remind(self, timestamp: int) -> None:
+        """Queue the deadline reminders due at `timestamp` (once per hour across all workers)."""
+        from monitor.reminders import write_reminders
+
+        write_reminders(self.engine, self.rt.routes, dt.datetime.fromtimestamp(timestamp, dt.UTC))
 
     async def tick(self, timestamp: int) -> None:
         """Drop stalled jobs, then queue what is due. Runs on one worker per tick."""

@@ -4,7 +4,7 @@ scraped text inert — whatever a government page puts in a title."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from monitor.render import (
     AlertItem,
+    DeadlineNote,
     digest_groups,
     digest_html,
     display_title,
@@ -20,6 +21,7 @@ from monitor.render import (
     render_digest,
     render_instant,
     render_operator,
+    render_reminder,
     safe_url,
     slack_escape,
 )
@@ -124,6 +126,36 @@ def test_a_notice_shows_its_number_deadlines_and_the_attachment_line_that_matche
         assert "河东省青松实验中学" in body and "试点学校名单" in body
     assert "河教信函〔2025〕44号" in render_instant([notice], "r", fmt).body
     assert "文号" not in render_instant([item()], "r", fmt).body and "附件《" not in render_instant([item()], "r", fmt).body
+
+
+@pytest.mark.parametrize("title", ATTACKS)
+def test_injection_in_reminders_and_upcoming_deadlines_stays_inert_in_every_format(title: str) -> None:
+    evil = DeadlineNote(item(title, document_title=title, source_name=title, doc_number=title,
+                             attachment_match={"name": title, "line": title}), date(2025, 10, 9), [title])
+    for render in (lambda f: render_reminder(evil, "r", f), lambda f: render_digest([], "r", START, END, f, [evil])):
+        html = render("html").body
+        assert parsed(html).tags <= {"html", "head", "meta", "title", "body", "div", "h1", "h2", "p", "span", "a", "br"}
+        assert all(h.startswith("http://jyt.gansu.gov.cn") for h in parsed(html).hrefs) and parsed(html).hrefs
+        assert re.findall(r"\]\(([^)]*)\)", render("markdown").body) == ["http://jyt.gansu.gov.cn/a/1.html"]
+        label = slack_escape(title).replace("|", "｜")
+        assert re.findall(r"<([^>]*)>", render("slack").body) == [f"http://jyt.gansu.gov.cn/a/1.html|{label}"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_reminder_and_the_digests_upcoming_section_name_the_notice_number_day_and_sentence(fmt: str) -> None:
+    notice = item(doc_number="甘教电〔2025〕9号", page_url="https://monitor.example.org/items/7")
+    note = DeadlineNote(notice, date(2025, 10, 9), ["请于10月9日前报送。", "逾期不再受理。"])
+    reminder = render_reminder(note, "due-soon", fmt)
+    digest = render_digest([], "daily", START, END, fmt, [note]).body
+    for body in (reminder.body, digest):
+        assert "关于开展教育App专项治理的通知" in body and "甘教电〔2025〕9号" in body and "2025-10-09（周四）" in body
+        assert "请于10月9日前报送。" in body and "逾期不再受理。" in body
+    assert reminder.title == "【截止提醒】10月9日截止：关于开展教育App专项治理的通知"
+    assert "即将截止（1）" in digest and "即将截止" not in render_digest([], "daily", START, END, fmt).body
+    if fmt != "text":  # plain text shows URLs, the others link the title to the item's page
+        assert "https://monitor.example.org/items/7" in reminder.body and "https://monitor.example.org/items/7" in digest
+    else:
+        assert "详情：https://monitor.example.org/items/7" in reminder.body
 
 
 def test_links_only_for_http_and_https() -> None:

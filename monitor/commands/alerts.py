@@ -53,7 +53,8 @@ def digest(app: AppContext, send: bool, out: Path | None, since: str | None, rou
                  else digests.pending_items(app.engine, route, names, pages))
         if out:
             target = out if len(routes) == 1 else out.with_name(f"{out.stem}-{route.name}{out.suffix}")
-            target.write_text(digest_html(found, route.name, start, now), encoding="utf-8")
+            upcoming = digests.upcoming_notes(app.engine, route, now, names, pages)
+            target.write_text(digest_html(found, route.name, start, now, upcoming), encoding="utf-8")
             click.echo(f"digest {route.name}: {len(found)} item(s) written to {target}")
         else:
             click.echo(f"digest {route.name}: {len(found)} item(s) since {start:%Y-%m-%d %H:%M} UTC")
@@ -69,17 +70,19 @@ def _send_since(app: AppContext, route: RouteConfig, start: datetime, now: datet
     False when a channel refused it."""
     from monitor import digest as digests
 
-    items = digests.preview_items(app.engine, route, start, app.source_names(), app.settings.web.base_url)
+    names, pages = app.source_names(), app.settings.web.base_url
+    items = digests.preview_items(app.engine, route, start, names, pages)
+    upcoming = digests.upcoming_notes(app.engine, route, now, names, pages)
     if not items:
         click.echo(f"digest {route.name}: nothing since {start:%Y-%m-%d %H:%M} UTC, nothing sent")
         return True
     channels, ok = app.channels(), True
     for tag in route.notify:
         if not channels.has(tag):
-            target = digests.write_digest_file(app.delivery_config().digest_dir, items, route.name, start, now)
+            target = digests.write_digest_file(app.delivery_config().digest_dir, items, route.name, start, now, upcoming)
             click.echo(f"digest {route.name} -> {tag}: {len(items)} item(s) written to {target} (no channel)")
             continue
-        report = channels.send_digest(tag, items, route.name, start, now)
+        report = channels.send_digest(tag, items, route.name, start, now, upcoming=upcoming)
         ok = ok and report.ok
         outcome = "sent" if report.ok else "failed: " + "; ".join(report.errors.values())
         click.echo(f"digest {route.name} -> {tag}: {len(items)} item(s) since {start:%Y-%m-%d %H:%M} UTC, {outcome}")
@@ -89,9 +92,14 @@ def _send_since(app: AppContext, route: RouteConfig, start: datetime, now: datet
 @cli.command()
 @pass_app
 def deliver(app: AppContext) -> None:
-    """Deliver pending instant and operator alerts once."""
+    """Queue the deadline reminders due today, then deliver pending instant alerts, reminders and
+    operator notices once."""
     from monitor.deliver import deliver_pending
+    from monitor.reminders import write_reminders
 
+    reminders = write_reminders(app.engine, app.routes())
+    if reminders:
+        click.echo(f"queued {reminders} deadline reminder(s)")
     stats = deliver_pending(app.engine, app.channels(), app.delivery_config(), app.source_names(), echo=click.echo)
     click.echo(f"claimed {stats.claimed} alert(s): {stats.sent} message(s) sent, "
                f"{stats.retried} to retry, {stats.failed} failed")
