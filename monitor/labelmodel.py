@@ -13,6 +13,7 @@ a 公文 (evidence "公文"), so every label keeps evidence a reader can check.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -45,6 +46,7 @@ def features(heading: str, body: str, evidence: dict[str, list[str]], kind: str,
     if notice:
         out.add("notice")
     lead = body[:LEAD_CHARS]
+    clauses = _Clauses(f"{heading}\n{body[:2000]}")
     for label, cues in evidence.items():
         plain = [c.removeprefix("名称:") for c in cues]
         out.add(f"r:{label}")
@@ -55,41 +57,50 @@ def features(heading: str, body: str, evidence: dict[str, list[str]], kind: str,
             out.add(f"l:{label}")
         if any(c.startswith("名称:") for c in cues):
             out.add(f"name:{label}")
-        out.update(f"{role}:{label}" for role in _clause_roles(heading, body, plain))
+        out.update(f"{role}:{label}" for role in clauses.roles(plain))
     return out
 
 
 _CLAUSE_SPLIT = re.compile(r"[,，。;；!！?？\n]")
 _ACTION = re.compile(r"召开|举办|举行|开展|组织|印发|发布|出台|上线|启动|开通|完成|启用|公布|获得|荣获|评选|遭|被")
 _MENTION = re.compile(r"推进|加强|鼓励|支持|要求|将|计划|推动|围绕|结合|提升|促进|助力|融合|为了|旨在|以及|等")
+CLAUSE_LOOKBACK = 60
 
 
-def _clause_roles(heading: str, body: str, cues: list[str]) -> set[str]:
-    """Whether the first clause holding a cue reports an action (召开, 印发 …) or only context."""
-    text = f"{heading}\n{body[:2000]}"
-    roles = set()
-    for cue in cues[:3]:
-        at = text.find(cue)
-        if at < 0:
-            continue
-        start = max((m.end() for m in _CLAUSE_SPLIT.finditer(text, max(0, at - 60), at)), default=max(0, at - 60))
-        end_m = _CLAUSE_SPLIT.search(text, at + len(cue))
-        clause = text[start:end_m.start() if end_m else len(text)]
-        if _ACTION.search(clause):
-            roles.add("act")
-        if _MENTION.search(clause):
-            roles.add("ctx")
-    return roles
+class _Clauses:
+    """An item's head text with its clause boundaries found once, for every label's cues."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.ends = [m.start() for m in _CLAUSE_SPLIT.finditer(text)]
+
+    def around(self, at: int, end: int) -> str:
+        i = bisect.bisect_left(self.ends, at)
+        start = max(self.ends[i - 1] + 1 if i else 0, at - CLAUSE_LOOKBACK)
+        j = bisect.bisect_left(self.ends, end)
+        return self.text[max(start, 0):self.ends[j] if j < len(self.ends) else len(self.text)]
+
+    def roles(self, cues: list[str]) -> set[str]:
+        """Whether the first clause holding a cue reports an action (召开, 印发 …) or only context."""
+        roles = set()
+        for cue in cues[:1]:
+            at = self.text.find(cue)
+            if at < 0:
+                continue
+            clause = self.around(at, at + len(cue))
+            if _ACTION.search(clause):
+                roles.add("act")
+            if _MENTION.search(clause):
+                roles.add("ctx")
+        return roles
 
 
 def decide(model: Model, feats: set[str], labels: Iterable[str] | None = None) -> dict[str, float]:
     """Probability of every label (or of `labels` only: the candidates, to save the rest)."""
-    wanted = [(i, lab) for i, lab in enumerate(model.labels) if labels is None or lab in labels]
-    out = {}
-    for i, label in wanted:
-        score = model.bias[i] + sum(row[i] for f in feats if (row := model.weights.get(f)))
-        out[label] = 1 / (1 + math.exp(-score))
-    return out
+    rows = [row for f in feats if (row := model.weights.get(f))]
+    scores = map(sum, zip(model.bias, *rows, strict=True))  # one column per label, summed in C
+    return {label: 1 / (1 + math.exp(-score)) for label, score in zip(model.labels, scores, strict=True)
+            if labels is None or label in labels}
 
 
 def candidates(feats: set[str]) -> set[str]:

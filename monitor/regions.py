@@ -10,7 +10,9 @@ stays 全国 and a county's news gets its province even when the county is named
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -86,6 +88,7 @@ class Gazetteer:
     names: dict[str, str]
     lengths: dict[str, tuple[int, ...]]  # first character → name lengths, longest first
     strict: frozenset[str]  # short forms of counties: they count only in a place's context
+    prefixes: frozenset[str]  # every name's first two characters: most positions fail this one look-up
 
     def _fits(self, text: str, start: int, end: int, previous_end: int) -> bool:
         name = text[start:end]
@@ -96,20 +99,22 @@ class Gazetteer:
             return True
         return bool(_SHORT_CONTEXT.match(text, end))
 
-    def scan(self, text: str) -> list[tuple[int, int, str]]:
-        """Longest names in text order, without overlaps: (start, end, region)."""
-        out: list[tuple[int, int, str]] = []
+    def scan(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """Longest names in text order, without overlaps: (start, end, region), found as asked for."""
         i, n, last = 0, len(text), -1
+        prefixes = self.prefixes
         while i < n:
-            for size in self.lengths.get(text[i], ()):
+            if text[i:i + 2] not in prefixes:
+                i += 1
+                continue
+            for size in self.lengths[text[i]]:
                 region = self.names.get(text[i:i + size])
                 if region and self._fits(text, i, i + size, last):
-                    out.append((i, i + size, region))
+                    yield i, i + size, region
                     i = last = i + size
                     break
             else:
                 i += 1
-        return out
 
 
 @lru_cache(maxsize=1)
@@ -126,7 +131,8 @@ def gazetteer() -> Gazetteer:
     lengths: dict[str, set[int]] = {}
     for name in names:
         lengths.setdefault(name[0], set()).add(len(name))
-    return Gazetteer(names, {c: tuple(sorted(s, reverse=True)) for c, s in lengths.items()}, frozenset(strict))
+    return Gazetteer(names, {c: tuple(sorted(s, reverse=True)) for c, s in lengths.items()}, frozenset(strict),
+                     frozenset(name[:2] for name in names))
 
 
 def _rank(text: str, start: int, end: int, line_start: int, datelines: list[tuple[int, int]]) -> int:
@@ -144,20 +150,25 @@ def _rank(text: str, start: int, end: int, line_start: int, datelines: list[tupl
     return ACTOR
 
 
+def _found(text: str) -> Iterator[tuple[int, int, str]]:
+    """National bodies, 发文字号 abbreviations and gazetteer names in text order; a name inside a
+    body's name (北京 in 北京师范大学 is the institution's) is left out. Lazy, so a caller that
+    stops at the first actor scans only the text before it."""
+    bodies = sorted([(m.start(), m.end(), NATIONAL) for m in NATIONAL_BODY.finditer(text)]
+                    + [(m.start(), m.start() + 1, _ABBREVIATIONS[m.group(1)]) for m in _DOC_NUMBER.finditer(text)])
+    places = ((a, b, r) for a, b, r in gazetteer().scan(text) if not any(x < b and a < y for x, y, _ in bodies))
+    return heapq.merge(bodies, places)
+
+
+def _ranked(text: str) -> Iterator[Mention]:
+    datelines = [m.span() for m in _DATELINE.finditer(text)]
+    for a, b, region in _found(text):
+        yield Mention(a, b, region, _rank(text, a, b, text.rfind("\n", 0, a) + 1, datelines))
+
+
 def mentions(text: str) -> list[Mention]:
     """Every place and national body in `text` (matching form), ranked by its role."""
-    datelines = [m.span() for m in _DATELINE.finditer(text)]
-    found = [(m.start(), m.end(), NATIONAL) for m in NATIONAL_BODY.finditer(text)]
-    found += [(m.start(), m.start() + 1, _ABBREVIATIONS[m.group(1)]) for m in _DOC_NUMBER.finditer(text)]
-    taken = [(a, b) for a, b, _ in found]
-    for a, b, region in gazetteer().scan(text):
-        if not any(x < b and a < y for x, y in taken):
-            found.append((a, b, region))
-    out = []
-    for a, b, region in sorted(found):
-        line_start = text.rfind("\n", 0, a) + 1
-        out.append(Mention(a, b, region, _rank(text, a, b, line_start, datelines)))
-    return out
+    return list(_ranked(text))
 
 
 def _localise(region: str, text: str) -> str:
@@ -173,11 +184,13 @@ def _localise(region: str, text: str) -> str:
 
 def actor_region(text: str) -> str | None:
     """The region of the best-ranked, earliest mention in `text` (title first, then body)."""
-    found = mentions(text)
-    if not found:
-        return None
-    best = min(found, key=lambda m: (m.rank, m.start))
-    return _localise(best.region, text)
+    best: Mention | None = None
+    for mention in _ranked(text):
+        if best is None or mention.rank < best.rank:
+            best = mention
+        if best.rank == ACTOR:
+            break  # the earliest actor: nothing after it can win
+    return _localise(best.region, text) if best else None
 
 
 def regions_named(text: str) -> list[str]:

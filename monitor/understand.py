@@ -25,7 +25,7 @@ log = structlog.get_logger()
 
 MAX_CHARS = 2_000_000  # longer inputs are cut: no report is this long, and time must stay bounded
 CLASSIFY_CHARS = 20_000  # labels of a very long item come from its beginning
-ACTOR_CHARS = 5_000  # a publisher unnamed in the head is named in the first tasks, if at all
+ACTOR_CHARS = 2_000  # the actor is named in the headline and lead, a work plan's in its first tasks
 
 
 @dataclass
@@ -73,7 +73,7 @@ def _item_region(seg: segment.Segment, norm: str, doc_region: str | None, kind: 
     An article's one item takes the actor of its headline and body (see monitor/regions.py).
     """
     if kind == "article":
-        actor = regions.actor_region(f"{for_matching(seg.title)}\n{norm}")
+        actor = regions.actor_region(f"{for_matching(seg.title)}\n{norm[:ACTOR_CHARS]}")
         return actor if actor or seg.entry else doc_region  # a roundup's entries have their own actors
     if seg.place:
         return enrich.province_of(seg.place)
