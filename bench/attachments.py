@@ -3,7 +3,7 @@
     .venv/bin/python bench/attachments.py [--mb 2] [--runs 3]
 
 The PDF is built by the test fixtures (a CJK text layer, 40 lines a page), so the figure is for
-pypdf's text extraction itself; an XLSX list of the same size is timed alongside.
+PDFium's text extraction itself (pypdfium2); an XLSX list of the same size is timed alongside.
 """
 
 from __future__ import annotations
