@@ -26,6 +26,8 @@ _NOT_EVENT_AFTER = re.compile(r"\s*(前|之前|以前|为止|止|电|讯|消息|
 _NOT_EVENT_BEFORE = re.compile(r"(截至|截止|到|新华社[^,。;\n]{0,6}|记者)$")
 _TARGET_YEAR = re.compile(r"(到|至|截至|力争|预计|计划|目标)(\d{4})年|(\d{4})年(前|底前|以前|之前)")
 _SENTENCE_END = re.compile(r"[。!?;\n]")
+_SENTENCE_MARKS = "。!?;\n"
+_ANY_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}|本年|今年|1[0-4]\d\)?\s*年")  # a year some date could take
 _SIGNATURE = re.compile(r"^\s*(\d{4})\s*[年-]\s*(\d{1,2})\s*[月-]\s*(\d{1,2})\s*日?\s*$")
 _NOTICE = re.compile(r"(通知|通告|公告|意见|办法|决定|规定|细则|方案|函)$")
 _ADDRESSEE = re.compile(r"^[^,。:：]{0,20}各[^,。:：]{0,50}[:：]\s*$|^[^,。:：]{0,30}(单位|部门|学校|师生|用户)[:：]\s*$")
@@ -79,7 +81,7 @@ def _explicit_year(written: str | None, stamp: dt.date | None) -> int | None:
 
 def _sentence_year(text: str, at: int) -> int | None:
     """A year in the date's own sentence that is not a target's or plan's."""
-    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, at)), default=0)
+    start = max(text.rfind(mark, 0, at) for mark in _SENTENCE_MARKS) + 1
     end_m = _SENTENCE_END.search(text, at)
     sentence = text[start:end_m.start() if end_m else len(text)]
     targets = {m.group(2) or m.group(3) for m in _TARGET_YEAR.finditer(sentence)}
@@ -136,6 +138,8 @@ def event_date(title: str, body: str, stamp: dt.date | None,
                period_year: int | None = None) -> tuple[str | None, str | None]:
     """(date, date_end) of the first event day in `body` (matching form) whose year is determinable:
     its own, its sentence's, the headline's, the stamp's, else the document's period."""
+    if stamp is None and period_year is None and not _ANY_YEAR.search(body):
+        return None, None  # no date in the text can get a year: do not try each one
     for m in _DATE.finditer(body):
         if _NOT_EVENT_AFTER.match(body, m.end()) or _NOT_EVENT_BEFORE.search(body, max(0, m.start() - 8),
                                                                              m.start()):
