@@ -38,7 +38,9 @@ class Rules:
     cues: dict[str, tuple[Cue, ...]]
     suppressed_by: dict[str, tuple[str, ...]]
     suppressed_in: dict[str, re.Pattern[str]]  # a context in which a label's cues are not actions
-    relevance: re.Pattern[str]  # an item that matches none of this is off-topic: no labels at all
+    relevant: re.Pattern[str]  # one of these words makes an article relevant …
+    related: re.Pattern[str]  # … else `related_needed` different words of these
+    related_needed: int
     doc_before: re.Pattern[str]
     doc_after: re.Pattern[str]
     events: re.Pattern[str]
@@ -64,7 +66,7 @@ def parse_rules(data: dict) -> Rules:
     unknown = set(labels) - set(LABELS) | set(data["names"]["subjects"]) - set(LABELS)
     if unknown:
         raise ValueError(f"rules.yml: unknown label ids {sorted(unknown)}")
-    names = data["names"]
+    names, relevance = data["names"], data.get("relevance") or {}
     cues = {lab: tuple(_cue(c) for c in spec.get("cues") or ()) for lab, spec in labels.items()}
     return Rules(
         threshold=float(data.get("threshold", 1.0)),
@@ -73,7 +75,8 @@ def parse_rules(data: dict) -> Rules:
         suppressed_by={lab: tuple(spec.get("suppressed_by") or ()) for lab, spec in labels.items()},
         suppressed_in={lab: re.compile(spec["suppressed_in"]) for lab, spec in labels.items()
                        if spec.get("suppressed_in")},
-        relevance=re.compile(data.get("relevance") or "."),
+        relevant=re.compile(relevance.get("strong") or "."), related=re.compile(relevance.get("weak") or "(?!)"),
+        related_needed=int(relevance.get("weak_needed", 3)),
         doc_before=re.compile(f"({names['document_verbs_before']})了?[^。；;，,]{{0,12}}$"),
         doc_after=re.compile(names["document_verbs_after"]),
         events=re.compile(names["events"]),
@@ -155,7 +158,10 @@ def _names(ctx: _Text, rules: Rules) -> list[str]:
 
 def is_relevant(text: str, rules: Rules | None = None) -> bool:
     """Whether a text (matching form) is about informatization or cybersecurity at all."""
-    return bool((rules or load_rules()).relevance.search(text))
+    rules = rules or load_rules()
+    if rules.relevant.search(text):
+        return True
+    return len({m.group(0).lower() for m in rules.related.finditer(text)}) >= rules.related_needed
 
 
 def classify(title: str, text: str, rules: Rules | None = None) -> tuple[list[str], dict[str, list[str]]]:

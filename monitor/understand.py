@@ -25,6 +25,7 @@ log = structlog.get_logger()
 
 MAX_CHARS = 2_000_000  # longer inputs are cut: no report is this long, and time must stay bounded
 CLASSIFY_CHARS = 20_000  # labels of a very long item come from its beginning
+RELEVANCE_CHARS = 5_000  # whether a page is on topic shows in its first screens
 ACTOR_CHARS = 2_000  # the actor is named in the headline and lead, a work plan's in its first tasks
 
 
@@ -92,6 +93,7 @@ class _Context:
     kind: str
     model: labelmodel.Model | None
     notice: bool = False
+    relevant: bool = True  # an off-topic page's items get no label (judged on the page; a roundup's entries each)
     stamp: dt.date | None = None
     own_date: str | None = None  # a notice's signature or title date
 
@@ -109,7 +111,7 @@ def _item(seq: int, seg: segment.Segment, ctx: _Context) -> ParsedItem:
     text, doc_region, kind = seg.text, ctx.region, ctx.kind
     norm_title, norm = for_matching(seg.title), "\n".join(map(for_matching, seg.lines))
     labels, evidence = classify_normalized(norm_title, norm[:CLASSIFY_CHARS])
-    if kind == "article" and not is_relevant(f"{norm_title}\n{norm}"):
+    if kind == "article" and not (is_relevant(f"{norm_title}\n{norm}") if seg.entry else ctx.relevant):
         labels, evidence = [], {}  # an off-topic page (sports day, admissions) never alerts
     labels, evidence = labelmodel.refine(ctx.model, norm_title, norm, labels, evidence, kind, ctx.notice)
     date, date_end = _dates(seg, norm_title, norm, ctx)
@@ -144,7 +146,8 @@ def _understand(text: str, title: str | None, region: str | None, published: dt.
     if kind == "article":
         stamp = published or dates.page_stamp(text[:20_000].split("\n"))
         own = dates.document_date(doc_title, lines) if notice else None
-        ctx = _Context(doc_region, period, kind, model, notice, stamp, own)
+        relevant = is_relevant(for_matching(f"{doc_title}\n" + "\n".join(lines)[:RELEVANCE_CHARS]))
+        ctx = _Context(doc_region, period, kind, model, notice, relevant, stamp, own)
     items = [_item(i, seg, ctx) for i, seg in enumerate(segments, 1)]
     return ParsedDocument(doc_title, kind, period, doc_region, items, notice=notice,
                           **document_fields(text[:MAX_CHARS], found, table, published))
