@@ -26,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import sdnotify
+from monitor.cadence import check_cadence
 from monitor.fetch import Fetcher
 from monitor.healthserver import health_report, start_health_server
 from monitor.housekeeping import housekeep
@@ -36,6 +37,7 @@ from monitor.settings import Settings
 
 log = structlog.get_logger()
 FIRST_POLL_WINDOW = timedelta(minutes=2)
+CADENCE_FIRST = timedelta(minutes=5)
 
 
 @dataclass
@@ -128,6 +130,10 @@ class Daemon:
     def housekeeping_job(self) -> None:
         housekeep(self.engine, self.rt.settings.retention)
 
+    def cadence_job(self, now: datetime | None = None) -> None:
+        check_cadence(self.engine, self.rt.sources, timezone=self.rt.settings.timezone,
+                      operator_tag=self.rt.delivery.operator_tag, now=now)
+
     # -- scheduling ---------------------------------------------------------------------------
     def sync_jobs(self) -> None:
         """Make the scheduler's jobs match the runtime: one per enabled source and digest route."""
@@ -148,6 +154,8 @@ class Daemon:
         wanted["housekeeping"] = (self.housekeeping_job, IntervalTrigger(hours=6), "io", (), None)
         # hourly and at start: a reminder due today is queued whenever the daemon comes up
         wanted["remind"] = (self.remind_job, IntervalTrigger(hours=1), "io", (), now + timedelta(seconds=3))
+        # after the first polls of a start; hourly is plenty for a judgement counted in days
+        wanted["cadence"] = (self.cadence_job, IntervalTrigger(hours=1), "io", (), now + CADENCE_FIRST)
         self._apply(wanted)
 
     def _apply(self, wanted: dict[str, tuple]) -> None:
