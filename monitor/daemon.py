@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import sdnotify
+from monitor.cadence import check_cadence
 from monitor.fetch import Fetcher
 from monitor.healthserver import health_report, start_health_server
 from monitor.housekeeping import housekeep
@@ -33,9 +35,11 @@ from monitor.metrics import Metrics
 from monitor.models import utcnow
 from monitor.pipeline import PollContext, poll
 from monitor.settings import Settings
+from monitor.startup import render_summary, run_summary
 
 log = structlog.get_logger()
 FIRST_POLL_WINDOW = timedelta(minutes=2)
+CADENCE_FIRST = timedelta(minutes=5)
 
 
 @dataclass
@@ -128,6 +132,10 @@ class Daemon:
     def housekeeping_job(self) -> None:
         housekeep(self.engine, self.rt.settings.retention)
 
+    def cadence_job(self, now: datetime | None = None) -> None:
+        check_cadence(self.engine, self.rt.sources, timezone=self.rt.settings.timezone,
+                      operator_tag=self.rt.delivery.operator_tag, now=now)
+
     # -- scheduling ---------------------------------------------------------------------------
     def sync_jobs(self) -> None:
         """Make the scheduler's jobs match the runtime: one per enabled source and digest route."""
@@ -148,6 +156,8 @@ class Daemon:
         wanted["housekeeping"] = (self.housekeeping_job, IntervalTrigger(hours=6), "io", (), None)
         # hourly and at start: a reminder due today is queued whenever the daemon comes up
         wanted["remind"] = (self.remind_job, IntervalTrigger(hours=1), "io", (), now + timedelta(seconds=3))
+        # after the first polls of a start; hourly is plenty for a judgement counted in days
+        wanted["cadence"] = (self.cadence_job, IntervalTrigger(hours=1), "io", (), now + CADENCE_FIRST)
         self._apply(wanted)
 
     def _apply(self, wanted: dict[str, tuple]) -> None:
@@ -162,7 +172,7 @@ class Daemon:
             self.scheduler.add_job(self._tracked(job_id, fn), trigger, args=args, id=job_id, name=job_id,
                                    executor=executor, coalesce=True, max_instances=1, misfire_grace_time=300,
                                    replace_existing=True, **kwargs)
-            log.info("job.scheduled", job=job_id, trigger=str(trigger))
+            log.debug("job.scheduled", job=job_id, trigger=str(trigger))
 
     def reload(self) -> None:
         """SIGHUP: re-read config and catalog; on any error keep running on the old ones."""
@@ -194,14 +204,24 @@ class Daemon:
             self.scheduler.add_job(self.reload, id="reload", replace_existing=True, executor="control",
                                    misfire_grace_time=None)
             return
-        log.info("shutdown.requested", signal=signal.Signals(signum).name)
-        sdnotify.notify("STOPPING=1")
         self.stop_requested = True
-        # Not from the handler itself: it runs on the main thread, possibly inside the scheduler's
-        # job loop, and shutting down there empties the job store under the loop's feet.
-        threading.Thread(target=self._stop_scheduler, name="shutdown", daemon=True).start()
+        self._stop_soon(signal.Signals(signum).name)
 
-    def _stop_scheduler(self) -> None:
+    def _on_started(self, _event: Any) -> None:
+        sdnotify.notify("READY=1")
+        if self.stop_requested:  # a signal that came as the scheduler was starting found it not running yet
+            self._stop_soon()
+
+    def _stop_soon(self, signal_name: str | None = None) -> None:
+        # Not from the signal handler itself: it interrupts the main thread anywhere, inside the
+        # scheduler's job loop (shutting down there empties the job store under the loop's feet) or
+        # inside a log call (whose lock is not re-entrant: logging from the handler would deadlock).
+        threading.Thread(target=self._stop_scheduler, args=(signal_name,), name="shutdown", daemon=True).start()
+
+    def _stop_scheduler(self, signal_name: str | None) -> None:
+        if signal_name:
+            log.info("shutdown.requested", signal=signal_name)
+            sdnotify.notify("STOPPING=1")
         with contextlib.suppress(SchedulerNotRunningError):  # a second signal, or one before start-up
             self.scheduler.shutdown(wait=False)
 
@@ -212,7 +232,18 @@ class Daemon:
         check = lambda: health_report(self.engine, self.scheduler.running, self.started_at,  # noqa: E731
                                       cfg.max_poll_age)
         self.health = start_health_server(cfg.host, cfg.port, check, self.metrics)
-        log.info("health.listening", host=cfg.host, port=self.health.server_address[1])
+        log.debug("health.listening", host=cfg.host, port=self.health.server_address[1])  # in the summary
+
+    def announce(self) -> None:
+        """The start summary: readable lines on a terminal, one structured event in a journal."""
+        now = datetime.now(self.scheduler.timezone)
+        starts = [now + first_delay(s.id, s.every) for s in self.rt.sources if s.enabled]
+        port = self.health.server_address[1] if self.health is not None else None
+        web = self.rt.settings.web if self.web is not None else None  # enabled, and listening
+        summary = run_summary(self.rt, starts, now, port, web)
+        if sys.stderr.isatty():
+            print(render_summary(summary), file=sys.stderr, flush=True)
+        (log.debug if sys.stderr.isatty() else log.info)("daemon.started", pid=os.getpid(), **summary)
 
     def start_web(self) -> None:
         """The web view beside the daemon; a port already taken costs the view, not the polling."""
@@ -228,7 +259,7 @@ class Daemon:
         except OSError as exc:
             log.error("web.failed", host=cfg.host, port=cfg.port, error=str(exc))
             return
-        log.info("web.listening", url=f"http://{cfg.host}:{cfg.port}/")
+        log.debug("web.listening", url=f"http://{cfg.host}:{cfg.port}/")  # in the summary
 
     def run(self) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -240,8 +271,8 @@ class Daemon:
                                    id="watchdog", executor="control", coalesce=True, misfire_grace_time=None)
         self.start_health()
         self.start_web()
-        self.scheduler.add_listener(lambda _e: sdnotify.notify("READY=1"), mask=EVENT_SCHEDULER_STARTED)
-        log.info("daemon.started", sources=sum(s.enabled for s in self.rt.sources), pid=os.getpid())
+        self.scheduler.add_listener(self._on_started, mask=EVENT_SCHEDULER_STARTED)
+        self.announce()
         if not self.stop_requested:  # a signal during start-up found no scheduler to stop
             self.scheduler.start()  # blocks until a signal shuts it down
         return self.wait_for_in_flight()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -63,9 +65,13 @@ def redact_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> 
     return {k: redact_value(k, v) for k, v in event_dict.items()}
 
 
+_configured: dict[str, Any] = {}  # the arguments of the last configure_logging, for logs_above
+
+
 def configure_logging(level: str = "INFO", json_lines: bool | None = None, stream: Any = None) -> None:
     """Configure structlog once, from main()."""
     stream = stream or sys.stderr
+    _configured.update(level=level, json_lines=json_lines, stream=stream)
     if json_lines is None:
         json_lines = not stream.isatty()
     shared: list[Any] = [
@@ -97,6 +103,40 @@ def configure_logging(level: str = "INFO", json_lines: bool | None = None, strea
     root.setLevel(logging.WARNING)
     # urllib3 warns of every retry; the poll's own line (poll.done, error=…) already says how it ended.
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+
+
+@contextmanager
+def logs_above(write: Callable[[str], None]) -> Iterator[None]:
+    """While a progress bar is drawn on the log's terminal: only warnings and errors, each line handed
+    to `write` (which prints it above the bar); then logging as configured before."""
+    before = dict(_configured)
+    if not before:
+        yield
+        return
+    level = max(logging.getLevelName(str(before["level"]).upper()), logging.WARNING)
+    configure_logging(logging.getLevelName(level), before["json_lines"], _LineWriter(write))
+    try:
+        yield
+    finally:
+        configure_logging(**before)
+
+
+class _LineWriter:
+    """A stream that hands each complete line to a function (print() writes the newline apart)."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self._write = write
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            self._write(text.rstrip("\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
 
 
 class _RedactingFilter(logging.Filter):

@@ -53,6 +53,23 @@ def test_catalog_covers_every_provincial_authority_and_the_ministry_columns() ->
     assert any(s.host == "www.cac.gov.cn" for s in CATALOG)
 
 
+CAPITALS = {"河北": "石家庄", "山西": "太原", "内蒙古": "呼和浩特", "辽宁": "沈阳", "吉林": "长春", "黑龙江": "哈尔滨",
+            "江苏": "南京", "浙江": "杭州", "安徽": "合肥", "福建": "福州", "江西": "南昌", "山东": "济南", "河南": "郑州",
+            "湖北": "武汉", "湖南": "长沙", "广东": "广州", "广西": "南宁", "海南": "海口", "四川": "成都", "贵州": "贵阳",
+            "云南": "昆明", "西藏": "拉萨", "陕西": "西安", "甘肃": "兰州", "青海": "西宁", "宁夏": "银川", "新疆": "乌鲁木齐"}
+BUSY_CITIES = [("广东", "深圳"), ("山东", "青岛"), ("辽宁", "大连"), ("浙江", "宁波"), ("福建", "厦门")]
+
+
+def test_catalog_has_ninety_enabled_entries_and_every_provincial_capitals_bureau() -> None:
+    assert len([s for s in CATALOG if s.enabled]) >= 90
+    for region, city in [*CAPITALS.items(), *BUSY_CITIES]:
+        (bureau,) = [s for s in CATALOG if s.name.startswith(f"{city}市教育")]
+        assert bureau.region == region and bureau in URL_ONLY, bureau.id
+        assert "not fetched" in (bureau.notes or ""), "city entries say they were never fetched from here"
+    enabled_capitals = [city for city in CAPITALS.values() if any(s.enabled and s.name.startswith(city) for s in CATALOG)]
+    assert len(enabled_capitals) >= 25
+
+
 def test_catalog_entries_are_complete() -> None:
     for source in CATALOG:
         assert source.name and source.notes, source.id

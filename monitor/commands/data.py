@@ -35,6 +35,7 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
     """
     from monitor.fetch import Fetcher
     from monitor.pipeline import PollContext, poll_many
+    from monitor.progress import PollProgress
 
     sources = select_sources(app, source_ids)
     if pages > 1:
@@ -47,7 +48,9 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
     fetcher = Fetcher(app.settings.http)
     ctx = PollContext(engine=app.engine, fetcher=fetcher, routes=app.routes(), settings=app.settings)
     try:
-        results = poll_many(sources, ctx, pages)
+        with PollProgress(app.engine, [s.id for s in sources]) as progress:
+            results = poll_many(sources, ctx, pages)
+            progress.finish(results)
     finally:
         fetcher.close()
     for r in results:

@@ -27,22 +27,26 @@ def sources(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source and line.")
 @pass_app
 def sources_list(app: AppContext, as_json: bool) -> None:
-    """List the catalog's sources with their health."""
-    states, given_up = _health_rows(app)
-    for s in app.catalog():
-        state = states.get(s.id)
+    """List the catalog's sources with their health and publishing rhythm."""
+    catalog = app.catalog()
+    states, given_up, rhythms = _health_rows(app, [s.id for s in catalog])
+    for s in catalog:
+        state, rhythm = states.get(s.id), rhythms.get(s.id)
         if as_json:
-            print_json_line(source_json(s, state, given_up.get(s.id, 0)))
+            print_json_line({**source_json(s, state, given_up.get(s.id, 0)),
+                             "cadence": rhythm.as_json() if rhythm else None})
             continue
         click.echo(f"{s.id:32s} {s.region:4s} {s.kind:4s} {s.preset or '-':7s} every {s.every}  "
-                   f"{'' if s.enabled else '[disabled] '}{_health(state, given_up.get(s.id, 0))}  {s.name}")
+                   f"{'' if s.enabled else '[disabled] '}{_health(state, given_up.get(s.id, 0))}"
+                   f"{_rhythm(rhythm)}  {s.name}")
 
 
-def _health_rows(app: AppContext) -> tuple[dict[str, Any], dict[str, int]]:
-    """SourceState rows by id and dead-link counts; empty when there is no (upgraded) database yet:
-    the catalog is still worth listing."""
+def _health_rows(app: AppContext, source_ids: list[str]) -> tuple[dict[str, Any], dict[str, int], dict[str, Any]]:
+    """SourceState rows by id, dead-link counts and publishing rhythms; empty when there is no
+    (upgraded) database yet: the catalog is still worth listing."""
     from sqlmodel import select
 
+    from monitor.cadence import source_cadence
     from monitor.db import session_scope
     from monitor.models import SourceState
     from monitor.store import given_up_counts
@@ -53,9 +57,19 @@ def _health_rows(app: AppContext) -> tuple[dict[str, Any], dict[str, int]]:
             given_up = given_up_counts(session)
             for state in states.values():
                 session.expunge(state)
+        rhythms = source_cadence(app.engine, source_ids, app.settings.timezone)
     except Exception:
-        return {}, {}
-    return states, given_up
+        return {}, {}, {}
+    return states, given_up, rhythms
+
+
+def _rhythm(cadence: Any) -> str:
+    """The publishing rhythm in a few words, when there is history enough to have one."""
+    if cadence is None or cadence.usual_gap_days is None:
+        return ""
+    if cadence.quiet:
+        return f"  QUIET {cadence.quiet_days}d (usually every {cadence.usual_gap_days:g}d)"
+    return f"  publishes every ~{cadence.usual_gap_days:g}d"
 
 
 def _health(state: Any, given_up: int) -> str:
