@@ -1,7 +1,8 @@
 """`edu-monitor worker`: several processes share one PostgreSQL; procrastinate hands out the work.
 
 A periodic tick (deferred once per tick across all workers) queues every source that is due, the
-delivery pass and due digests; an hourly periodic task queues the deadline reminders. A queueing
+delivery pass and due digests; hourly periodic tasks queue the deadline reminders and check each
+source's publishing cadence. A queueing
 lock per source means a source is never waiting in the queue twice; a lock per source means it
 never runs on two workers at once. Jobs of a worker that died (no heartbeat) are dropped by the
 next tick, which queues the same work afresh because the source is still due. Alerts stay
@@ -29,7 +30,7 @@ from monitor.models import SourceState, utcnow
 
 log = structlog.get_logger()
 TICK_CRON = "* * * * * */5"  # every five seconds (procrastinate reads a sixth field as seconds)
-REMIND_CRON = "0 * * * *"  # deadline reminders: hourly, like the daemon's job
+HOURLY_CRON = "0 * * * *"  # deadline reminders and cadence checks: hourly, like the daemon's jobs
 STALLED_AFTER = 30.0  # seconds without a heartbeat before a worker's jobs are put back
 
 
@@ -86,7 +87,8 @@ class Worker:
         app.task(name="deliver", queue="deliveries")(self.deliver)
         app.task(name="digest", queue="deliveries")(self.digest)
         app.periodic(cron=TICK_CRON, periodic_id="tick")(app.task(name="tick", queue="ticks")(self.tick))
-        app.periodic(cron=REMIND_CRON, periodic_id="remind")(app.task(name="remind", queue="ticks")(self.remind))
+        app.periodic(cron=HOURLY_CRON, periodic_id="remind")(app.task(name="remind", queue="ticks")(self.remind))
+        app.periodic(cron=HOURLY_CRON, periodic_id="cadence")(app.task(name="cadence", queue="ticks")(self.cadence))
 
     def poll_source(self, source_id: str) -> None:
         from monitor.pipeline import PollContext, poll
@@ -115,6 +117,13 @@ class Worker:
         from monitor.reminders import write_reminders
 
         write_reminders(self.engine, self.rt.routes, dt.datetime.fromtimestamp(timestamp, dt.UTC))
+
+    def cadence(self, timestamp: int) -> None:
+        """Tell the operator once when a source goes quiet past its rhythm (once per hour across all workers)."""
+        from monitor.cadence import check_cadence
+
+        check_cadence(self.engine, self.rt.sources, timezone=self.rt.settings.timezone,
+                      operator_tag=self.rt.delivery.operator_tag, now=dt.datetime.fromtimestamp(timestamp, dt.UTC))
 
     async def tick(self, timestamp: int) -> None:
         """Drop stalled jobs, then queue what is due. Runs on one worker per tick."""

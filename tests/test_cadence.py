@@ -20,9 +20,10 @@ from monitor.cli import cli
 from monitor.daemon import Daemon, Runtime
 from monitor.db import make_engine, session_scope
 from monitor.fetch import Fetcher
-from monitor.models import Alert
+from monitor.models import Alert, Document, SourceState
 from monitor.pipeline import PollContext, poll
 from monitor.settings import DeliveryConfig, HttpConfig, Settings
+from support.postgres import pg_bindir
 from support.sites import Notice, Site, base_url, serve
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -164,3 +165,30 @@ def test_sources_list_shows_each_rhythm(world, tmp_path: Path, monkeypatch: pyte
     assert "QUIET 4" in next(line for line in readable if line.startswith("regular "))
     assert "usually every 9d" in next(line for line in readable if line.startswith("regular "))
     assert "QUIET" not in next(line for line in readable if line.startswith("thin "))
+
+
+@pytest.mark.skipif(pg_bindir() is None, reason="PostgreSQL server not installed")
+def test_scale_out_workers_check_the_cadence_hourly(pg_server) -> None:
+    from monitor.migrate import upgrade
+    from monitor.worker import HOURLY_CRON, Worker
+
+    url = pg_server.create_database("t_cadence_worker")
+    upgrade(url)
+    engine = make_engine(url)
+    now = datetime.combine(date.today(), time(12), tzinfo=SHANGHAI)
+    source = Source.model_validate({"id": "regular", "name": "甲省教育厅", "region": "甘肃", "preset": "trs",
+                                    "url": "http://127.0.0.1:9/regular/"})
+    with session_scope(engine) as session:
+        session.add(SourceState(source_id="regular", status="ok", polls=6, last_success_at=now))
+        for n, age in enumerate(41 + 9 * i for i in range(6)):
+            session.add(Document(source_id="regular", url=f"http://127.0.0.1:9/regular/{n}.html", title=f"通知{n}",
+                                 published_at=now - timedelta(days=age), fetched_at=now - timedelta(days=age),
+                                 text=f"第{n}期", content_hash=f"h{n}"))
+    settings = Settings(database_url=url)
+    worker = Worker(url, lambda: Runtime(settings=settings, sources=[source], routes=[], channels=Channels({}),
+                                         delivery=DeliveryConfig(operator_tag="ops")), engine)
+    assert "cadence" in worker.app.tasks and HOURLY_CRON == "0 * * * *"
+    worker.cadence(int(now.timestamp()))
+    worker.cadence(int((now + timedelta(hours=1)).timestamp()))  # another worker, an hour later: no repeat
+    (notice,) = cadence_notices(engine)
+    assert notice.source_id == "regular" and "已41天未发布，通常约每9天一篇" in notice.title

@@ -263,7 +263,7 @@ def test_the_daemon_queues_reminders_at_start_and_every_hour(engine, database_ur
 @pytest.mark.skipif(pg_bindir() is None, reason="PostgreSQL server not installed")
 def test_scale_out_workers_queue_reminders_hourly_at_the_scheduled_moment(tmp_path, pg_server) -> None:
     from monitor.migrate import upgrade
-    from monitor.worker import REMIND_CRON, Worker
+    from monitor.worker import HOURLY_CRON, Worker
 
     url = pg_server.create_database("t_remind_worker")
     upgrade(url)
@@ -272,7 +272,7 @@ def test_scale_out_workers_queue_reminders_hourly_at_the_scheduled_moment(tmp_pa
     settings = Settings(database_url=url)
     worker = Worker(url, lambda: Runtime(settings=settings, sources=[], routes=[REMIND], channels=Channels({}),
                                          delivery=DeliveryConfig()), engine)
-    assert "remind" in worker.app.tasks and REMIND_CRON == "0 * * * *"
+    assert "remind" in worker.app.tasks and HOURLY_CRON == "0 * * * *"
     worker.remind(int(beijing(date(2025, 9, 27)).timestamp()))  # Saturday: not yet
     assert reminder_rows(engine) == []
     worker.remind(int(beijing(date(2025, 9, 28)).timestamp()))
