@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, insert, or_
 from sqlalchemy.orm import load_only
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from monitor.docmeta import document_json
 from monitor.models import (
@@ -173,21 +172,43 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
     rows = [_item_row(doc.id, p, now) for p in parsed_items]
     seen = _known_fingerprints(session, [r.fingerprint for r in rows])
     result = SaveResult(document_id=doc.id, new_items=len(rows))
+    if not rows:
+        return result
+    # One multi-row INSERT per table instead of a flush per item. Items and labels of a document
+    # inserted a moment ago cannot exist yet: a clash there is a bug and still fails the save.
+    ids = dict(session.execute(insert(_ITEMS).returning(_ITEMS.c.seq, _ITEMS.c.id),
+                               [_values(_ITEMS, row) for row in rows]).all())
+    labels = []
     for row in rows:
-        session.add(row)
-        session.flush()
-        session.add_all(ItemLabel(item_id=row.id, label=lab) for lab in dict.fromkeys(row.labels))
-        session.add(ItemSearch(item_id=row.id, body=search_body(row.title, row.text, doc.title,
-                                                                attachment_texts if row is rows[0] else ())))
+        row.id = ids[row.seq]
+        labels.extend({"item_id": row.id, "label": lab} for lab in dict.fromkeys(row.labels))
+    if labels:
+        session.execute(insert(_LABELS), labels)
+    session.execute(insert(_SEARCH), [{"item_id": row.id, "body": search_body(
+        row.title, row.text, doc.title, attachment_texts if row is rows[0] else ())} for row in rows])
+    alerts: list[dict[str, Any]] = []
+    for row in rows:
         if row.fingerprint in seen and len(row.text) >= MIN_DEDUP_TEXT:
             continue  # the same paragraph was stored before (a republished copy): not news
         seen.add(row.fingerprint)
         routed = routed_item(row, doc, files if row is rows[0] else ())
         for route in select_routes(routes, routed, now, default_max_age):
             match = attachment_match(route, routed)
-            result.alert_ids.extend(_enqueue_item_alerts(session, row, doc, route, now, match))
+            alerts.extend(_alert_values(row, doc, route, now, match))
+    result.alert_ids = insert_alerts(session, alerts)
     result.alerts = len(result.alert_ids)
     return result
+
+
+_ITEMS = Item.__table__  # type: ignore[attr-defined]
+_LABELS = ItemLabel.__table__  # type: ignore[attr-defined]
+_SEARCH = ItemSearch.__table__  # type: ignore[attr-defined]
+_ALERTS = Alert.__table__  # type: ignore[attr-defined]
+
+
+def _values(table: Table, row: SQLModel) -> dict[str, Any]:
+    """A model's column values for a Core insert (the database assigns the id)."""
+    return {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
 
 
 def attached(doc: Document, texts: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
@@ -217,29 +238,39 @@ def alert_key(item_id: int, route: str, tag: str) -> str:
     return f"item:{item_id}:{route}:{tag}"
 
 
-def _enqueue_item_alerts(session: Session, item: Item, doc: Document, route: RouteConfig,
-                         now: datetime, match: dict[str, str] | None = None) -> list[int]:
-    ids = []
-    for tag in dict.fromkeys(route.notify):
-        alert = Alert(key=alert_key(item.id, route.name, tag), item_id=item.id, document_id=doc.id,
-                      source_id=doc.source_id, route=route.name, channel_tag=tag, mode=route.mode,
-                      created_at=now, next_attempt_at=now, attachment_match=match)
-        if add_alert(session, alert):
-            ids.append(alert.id)
-    return ids
+def _alert_values(item: Item, doc: Document, route: RouteConfig, now: datetime,
+                  match: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    return [_values(_ALERTS, Alert(key=alert_key(item.id, route.name, tag), item_id=item.id, document_id=doc.id,
+                                   source_id=doc.source_id, route=route.name, channel_tag=tag, mode=route.mode,
+                                   created_at=now, next_attempt_at=now, attachment_match=match))
+            for tag in dict.fromkeys(route.notify)]
+
+
+def insert_alerts(session: Session, alerts: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert alert rows whose ledger key is new, in one statement; the ids of those inserted.
+
+    `INSERT … ON CONFLICT (key) DO NOTHING` lets the unique key decide, also against another
+    process writing the same key at the same moment, without a look-up or a savepoint per row.
+    """
+    if not alerts:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        raise NotImplementedError(f"alert ledger on {dialect}")
+    stmt = upsert(_ALERTS).on_conflict_do_nothing(index_elements=["key"]).returning(_ALERTS.c.id)
+    return sorted(session.execute(stmt, list(alerts)).scalars().all())
 
 
 def add_alert(session: Session, alert: Alert) -> bool:
-    """Insert an alert unless its ledger key exists (a savepoint keeps the outer transaction alive)."""
-    if session.exec(select(Alert.id).where(Alert.key == alert.key)).first() is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(alert)
-            session.flush()
-    except IntegrityError:  # another process wrote the same key in between
-        return False
-    return True
+    """Insert one alert unless its ledger key exists; on success `alert.id` is set."""
+    ids = insert_alerts(session, [_values(_ALERTS, alert)])
+    if ids:
+        alert.id = ids[0]
+    return bool(ids)
 
 
 @dataclass
