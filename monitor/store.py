@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Protocol
 
 from sqlalchemy import Table, func, insert, or_
 from sqlalchemy.orm import load_only
@@ -126,16 +127,17 @@ def _iso_date(value: str | None) -> dt.date | None:
         return None
 
 
-def _item_row(document_id: int, parsed_item: Any, now: datetime) -> Item:
-    return Item(
-        document_id=document_id, seq=parsed_item.seq, section=parsed_item.section,
-        title=parsed_item.title or "", text=parsed_item.text or "", labels=list(parsed_item.labels),
-        evidence=dict(parsed_item.evidence), region=parsed_item.region,
-        regions_mentioned=list(parsed_item.regions_mentioned), date=_iso_date(parsed_item.date),
-        date_end=_iso_date(parsed_item.date_end), figures=list(parsed_item.figures),
-        doc_titles=list(getattr(parsed_item, "doc_titles", []) or []), redacted=bool(parsed_item.redacted),
-        fingerprint=fingerprint((parsed_item.title or "") + (parsed_item.text or "")), first_seen_at=now,
-    )
+def _item_values(document_id: int, parsed_item: Any, now: datetime) -> dict[str, Any]:
+    """An item's column values (a plain dict: building an Item model per row cost more than its insert)."""
+    return {
+        "document_id": document_id, "seq": parsed_item.seq, "section": parsed_item.section,
+        "title": parsed_item.title or "", "text": parsed_item.text or "", "labels": list(parsed_item.labels),
+        "evidence": dict(parsed_item.evidence), "region": parsed_item.region,
+        "regions_mentioned": list(parsed_item.regions_mentioned), "date": _iso_date(parsed_item.date),
+        "date_end": _iso_date(parsed_item.date_end), "figures": list(parsed_item.figures),
+        "doc_titles": list(getattr(parsed_item, "doc_titles", []) or []), "redacted": bool(parsed_item.redacted),
+        "fingerprint": fingerprint((parsed_item.title or "") + (parsed_item.text or "")), "first_seen_at": now,
+    }
 
 
 def _known_fingerprints(session: Session, prints: Sequence[str]) -> set[str]:
@@ -169,32 +171,31 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
     if original is not None:
         return SaveResult(document_id=doc.id, duplicate_of=original)
     files = attached(doc, attachment_texts)
-    rows = [_item_row(doc.id, p, now) for p in parsed_items]
-    seen = _known_fingerprints(session, [r.fingerprint for r in rows])
+    rows = [_item_values(doc.id, p, now) for p in parsed_items]
+    seen = _known_fingerprints(session, [r["fingerprint"] for r in rows])
     result = SaveResult(document_id=doc.id, new_items=len(rows))
     if not rows:
         return result
     # One multi-row INSERT per table instead of a flush per item. Items and labels of a document
     # inserted a moment ago cannot exist yet: a clash there is a bug and still fails the save.
-    ids = dict(session.execute(insert(_ITEMS).returning(_ITEMS.c.seq, _ITEMS.c.id),
-                               [_values(_ITEMS, row) for row in rows]).all())
+    ids = dict(session.execute(insert(_ITEMS).returning(_ITEMS.c.seq, _ITEMS.c.id), rows).all())
     labels = []
     for row in rows:
-        row.id = ids[row.seq]
-        labels.extend({"item_id": row.id, "label": lab} for lab in dict.fromkeys(row.labels))
+        row["id"] = ids[row["seq"]]
+        labels.extend({"item_id": row["id"], "label": lab} for lab in dict.fromkeys(row["labels"]))
     if labels:
         session.execute(insert(_LABELS), labels)
-    session.execute(insert(_SEARCH), [{"item_id": row.id, "body": search_body(
-        row.title, row.text, doc.title, attachment_texts if row is rows[0] else ())} for row in rows])
+    session.execute(insert(_SEARCH), [{"item_id": row["id"], "body": search_body(
+        row["title"], row["text"], doc.title, attachment_texts if row is rows[0] else ())} for row in rows])
     alerts: list[dict[str, Any]] = []
     for row in rows:
-        if row.fingerprint in seen and len(row.text) >= MIN_DEDUP_TEXT:
+        if row["fingerprint"] in seen and len(row["text"]) >= MIN_DEDUP_TEXT:
             continue  # the same paragraph was stored before (a republished copy): not news
-        seen.add(row.fingerprint)
-        routed = routed_item(row, doc, files if row is rows[0] else ())
+        seen.add(row["fingerprint"])
+        routed = routed_item(SimpleNamespace(**row), doc, files if row is rows[0] else ())
         for route in select_routes(routes, routed, now, default_max_age):
             match = attachment_match(route, routed)
-            alerts.extend(_alert_values(row, doc, route, now, match))
+            alerts.extend(_alert_values(row["id"], doc, route, now, match))
     result.alert_ids = insert_alerts(session, alerts)
     result.alerts = len(result.alert_ids)
     return result
@@ -228,7 +229,17 @@ def routed_rows(rows: Iterable[tuple[Item, Document]],
         yield item, doc, routed_item(item, doc, files)
 
 
-def routed_item(item: Item, doc: Document, attachments: tuple[tuple[str, str, str], ...] = ()) -> RoutedItem:
+class _Routable(Protocol):
+    """What routing reads of an item: a stored Item, or the column values of one being stored."""
+
+    labels: list[str]
+    region: str | None
+    title: str
+    text: str
+    first_seen_at: datetime
+
+
+def routed_item(item: _Routable, doc: Document, attachments: tuple[tuple[str, str, str], ...] = ()) -> RoutedItem:
     return RoutedItem(labels=frozenset(item.labels), region=item.region, source_id=doc.source_id,
                       text=for_matching(f"{item.title}\n{item.text}\n{doc.title}"),
                       published_at=doc.published_at, first_seen_at=item.first_seen_at, attachments=attachments)
@@ -238,9 +249,9 @@ def alert_key(item_id: int, route: str, tag: str) -> str:
     return f"item:{item_id}:{route}:{tag}"
 
 
-def _alert_values(item: Item, doc: Document, route: RouteConfig, now: datetime,
+def _alert_values(item_id: int, doc: Document, route: RouteConfig, now: datetime,
                   match: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    return [_values(_ALERTS, Alert(key=alert_key(item.id, route.name, tag), item_id=item.id, document_id=doc.id,
+    return [_values(_ALERTS, Alert(key=alert_key(item_id, route.name, tag), item_id=item_id, document_id=doc.id,
                                    source_id=doc.source_id, route=route.name, channel_tag=tag, mode=route.mode,
                                    created_at=now, next_attempt_at=now, attachment_match=match))
             for tag in dict.fromkeys(route.notify)]
