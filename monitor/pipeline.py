@@ -8,17 +8,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from monitor import extract, listing
-from monitor.attachments import read_attachments
 from monitor.catalog import Source
 from monitor.db import session_scope
 from monitor.fetch import Fetcher, FetchError, FetchResult, Validators
-from monitor.metrics import Metrics
 from monitor.models import Document, utcnow
 from monitor.settings import RouteConfig, Settings
 from monitor.sourcehealth import PollOutcome, record_healthy_poll, record_poll
@@ -32,7 +30,10 @@ from monitor.store import (
     save_document,
     stored_urls,
 )
-from monitor.understand import understand
+
+if TYPE_CHECKING:  # imported where used: a warm poll (every list answers 304) never needs them
+    from monitor import listing
+    from monitor.metrics import Metrics
 
 log = structlog.get_logger()
 
@@ -111,6 +112,8 @@ def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
 
 
 def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult) -> None:
+    from monitor import listing
+
     urls = listing.page_urls(source, pages) if pages > 1 else [source.url]
     for page_number, url in enumerate(urls):
         # A backfill (pages > 1) asks unconditionally: a 304 on page 1 says nothing about page 2.
@@ -192,6 +195,10 @@ def _article_failed(source: Source, ctx: PollContext, url: str, exc: FetchError)
 
 
 def _store_article(source: Source, ctx: PollContext, link: listing.Link, result: PollResult) -> None:
+    from monitor import extract
+    from monitor.attachments import read_attachments
+    from monitor.understand import understand
+
     page = ctx.fetcher.get(link.url, source=source)
     if page.blocked:
         raise SourceBlocked(page.blocked)

@@ -13,7 +13,6 @@ from sqlalchemy import Table, func, insert, or_
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, SQLModel, col, select
 
-from monitor.docmeta import document_json
 from monitor.models import (
     Alert,
     ArticleFailure,
@@ -342,6 +341,8 @@ def query_items(session: Session, q: ItemQuery) -> list[tuple[Item, Document]]:
 def item_json(item: Item, doc: Document) -> dict[str, Any]:
     """The `items --json` object (and /api/items'): parse's item fields plus where the item came from,
     and its id (the web view's /items/{id})."""
+    from monitor.docmeta import document_json  # its date and deadline parsers are not a poll's concern
+
     return {
         "id": item.id, "seq": item.seq, "section": item.section, "title": item.title, "text": item.text,
         "labels": item.labels, "evidence": item.evidence, "region": item.region,
