@@ -122,7 +122,10 @@ def _site(url: str) -> tuple[str, int | None]:
     """(host without a leading www., port unless the default): jyt.x.gov.cn and www.jyt.x.gov.cn
     are one site, as the government portals serve them."""
     parts = urlsplit(url)
-    port = parts.port if parts.port not in {80, 443} else None
+    try:
+        port = parts.port if parts.port not in {80, 443} else None
+    except ValueError:  # a port out of range: no site's, and fetching it fails as an invalid URL
+        port = -1
     host = (parts.hostname or "").lower()
     return host.removeprefix("www."), port
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.catalog import Source
 from monitor.db import session_scope
-from monitor.fetch import Fetcher, FetchError, FetchResult, Validators
+from monitor.fetch import Fetcher, FetchError, FetchResult, InvalidURL, Validators
 from monitor.models import Document, utcnow
 from monitor.settings import RouteConfig, Settings
 from monitor.sourcehealth import PollOutcome, record_healthy_poll, record_poll
@@ -178,7 +178,7 @@ def _store_new_articles(source: Source, ctx: PollContext, links: Sequence[listin
 
 def _article_failed(source: Source, ctx: PollContext, url: str, exc: FetchError) -> bool:
     """Record the failure; True when the link is given up on (so it no longer holds the list back)."""
-    gone = isinstance(exc, OffSite) or exc.status in GONE
+    gone = isinstance(exc, OffSite | InvalidURL) or exc.status in GONE
     for attempt in (1, 2):  # two sources listing the same article may record it at the same moment
         try:
             with session_scope(ctx.engine) as session:

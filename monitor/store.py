@@ -72,7 +72,7 @@ def record_article_failure(session: Session, source_id: str, url: str, error: st
                            now: datetime) -> bool:
     """Count one failed fetch of an article; True when it is now given up on.
 
-    Only a link that kept answering "gone" (404/410, or a redirect off the site) on GIVE_UP_AFTER
+    Only a link that kept answering "gone" (404/410, a redirect off the site, an invalid URL) on GIVE_UP_AFTER
     polls in a row, spread over GIVE_UP_SPAN, is given up: any other failure (a timeout, a 5xx)
     says nothing about the article and starts the count again.
     """

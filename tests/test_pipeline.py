@@ -231,3 +231,18 @@ def test_pages_follow_trs_pagination_to_catch_up(ctx: PollContext) -> None:
         catch_up = poll(src, ctx, pages=2)
     assert first.new_documents == 2 and catch_up.new_documents == 1
     assert len(documents(ctx)) == 3
+
+
+def test_an_article_link_with_a_port_out_of_range_fails_that_article_not_the_poll(ctx: PollContext) -> None:
+    article = html("<html><body><div class=TRS_Editor><p>" + BODY + "</p></div></body></html>")
+    rows = ('<li><a href="http://127.0.0.1:99999/list/bad.html" title="通知a">通知a</a><span>2026-01-02</span></li>'
+            '<li><a href="./b.html" title="通知b">通知b</a><span>2026-01-03</span></li>')
+    with scripted({"/list/": html(f'<ul id="list">{rows}</ul>'), "/list/b.html": article}) as site:
+        src = Source.model_validate({"id": "badport", "name": "badport", "region": "全国", "url": f"{site.base}/list/",
+                                     "robots": False, "preset": "trs", "allow_hosts": ["127.0.0.1"]})
+        result = poll(src, ctx)
+    assert result.outcome.ok and result.links == 2 and documents(ctx) == [f"{site.base}/list/b.html"]
+    with session_scope(ctx.engine) as session:
+        failure = session.get(ArticleFailure, "http://127.0.0.1:99999/list/bad.html")
+        assert failure is not None and failure.failures == 1 and "invalid URL" in (failure.last_error or "")
+    assert state(ctx, "badport").status == "ok"
