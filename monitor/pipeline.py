@@ -6,7 +6,7 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ from monitor.db import session_scope
 from monitor.fetch import Fetcher, FetchError, FetchResult, InvalidURL, Validators
 from monitor.models import Document, utcnow
 from monitor.settings import RouteConfig, Settings
-from monitor.sourcehealth import PollOutcome, record_healthy_poll, record_poll
+from monitor.sourcehealth import HealthBatch, PollOutcome, good_poll, record_healthy_poll, record_poll
 from monitor.store import (
     GONE,
     clear_article_failure,
@@ -47,6 +47,8 @@ class PollContext:
     routes: Sequence[RouteConfig]
     settings: Settings
     metrics: Metrics | None = None
+    # Good polls whose health rows are written a chunk at a time (poll_many); None: each one at once.
+    health: HealthBatch | None = None
     # List-page validators by URL: read from the database once, then kept here (written through),
     # so a warm poll costs one request and one state update. Another process that refreshed them
     # only costs this one a full 200 answer, never a missed change.
@@ -245,9 +247,17 @@ def _list_date(link: listing.Link, settings: Settings) -> datetime | None:
 
 
 def _record(source: Source, ctx: PollContext, outcome: PollOutcome) -> None:
-    delivery, now = ctx.settings.delivery, utcnow()
-    if record_healthy_poll(ctx.engine, source.id, outcome, now):
-        return
+    now = utcnow()
+    if ctx.health is not None and good_poll(outcome):
+        for deferred in ctx.health.add(source, outcome, now):
+            _record_in_full(ctx, *deferred)
+    elif not record_healthy_poll(ctx.engine, source.id, outcome, now):
+        _record_in_full(ctx, source, outcome, now)
+
+
+def _record_in_full(ctx: PollContext, source: Source, outcome: PollOutcome, now: datetime) -> None:
+    """Load the source's state, update it, and tell the operator when its status changed."""
+    delivery = ctx.settings.delivery
     with session_scope(ctx.engine) as session:
         alert = record_poll(session, source.id, source.name, outcome, operator_tag=delivery.operator_tag,
                             failures_before_alert=delivery.failures_before_alert, now=now)
@@ -268,9 +278,18 @@ def _count(metrics: Metrics | None, source_id: str, outcome: PollOutcome) -> Non
 
 
 def poll_many(sources: Sequence[Source], ctx: PollContext, pages: int = 1) -> list[PollResult]:
-    """Poll several sources at once in a bounded pool; the fetcher keeps per-host limits."""
+    """Poll several sources at once in a bounded pool; the fetcher keeps per-host limits. The
+    health rows of good polls are written in chunks (HealthBatch), the rest as each poll ends."""
     if len(sources) <= 1:
         return [poll(source, ctx, pages) for source in sources]
     ctx.load_validators([source.url for source in sources])
-    with ThreadPoolExecutor(max_workers=max(1, ctx.settings.workers), thread_name_prefix="poll") as pool:
-        return list(pool.map(lambda source: poll(source, ctx, pages), sources))
+    cycle = replace(ctx, health=HealthBatch(ctx.engine))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, ctx.settings.workers), thread_name_prefix="poll") as pool:
+            return list(pool.map(lambda source: poll(source, cycle, pages), sources))
+    finally:
+        try:
+            for deferred in cycle.health.flush():
+                _record_in_full(cycle, *deferred)
+        except Exception:  # the database itself is failing: logged, and the next cycle tries again
+            log.exception("poll.state_not_recorded")

@@ -13,7 +13,7 @@ from sqlmodel import select
 from monitor.catalog import Source
 from monitor.db import make_engine, session_scope
 from monitor.fetch import Fetcher
-from monitor.models import ArticleFailure, SourceState
+from monitor.models import Alert, ArticleFailure, SourceState
 from monitor.pipeline import PollContext, poll, poll_many
 from monitor.settings import HttpConfig, Settings
 from monitor.store import GIVE_UP_AFTER, given_up_counts, record_article_failure
@@ -246,3 +246,32 @@ def test_an_article_link_with_a_port_out_of_range_fails_that_article_not_the_pol
         failure = session.get(ArticleFailure, "http://127.0.0.1:99999/list/bad.html")
         assert failure is not None and failure.failures == 1 and "invalid URL" in (failure.last_error or "")
     assert state(ctx, "badport").status == "ok"
+
+
+def test_a_cycle_writes_its_good_polls_health_in_one_transaction_and_still_notices_a_recovery(
+        tmp_path: Path, ctx: PollContext) -> None:
+    sites = [Site(f"col{n}", f"第{n}教育厅", notices(1)) for n in range(3)]
+    commits: list[int] = []
+    count = lambda *args: commits.append(1)  # noqa: E731
+    with serve(tmp_path / "www") as server:
+        for site in sites:
+            site.write(tmp_path / "www")
+        sources = [source_for(site, base_url(server)) for site in sites]
+        poll_many(sources, ctx)  # first polls: every row is created one by one
+        event.listen(ctx.engine, "commit", count)
+        try:
+            warm = poll_many(sources, ctx)
+        finally:
+            event.remove(ctx.engine, "commit", count)
+        with session_scope(ctx.engine) as session:
+            row = session.get(SourceState, sources[0].id)
+            row.status = row.alerted_status = "failing"
+            row.consecutive_failures = 3
+        poll_many(sources, ctx)
+    assert all(r.not_modified for r in warm) and len(commits) == 1
+    assert [state(ctx, s.id).polls for s in sources] == [3, 3, 3]
+    recovered = state(ctx, sources[0].id)
+    assert (recovered.status, recovered.alerted_status, recovered.consecutive_failures) == ("ok", "ok", 0)
+    with session_scope(ctx.engine) as session:
+        assert session.exec(select(Alert.key).where(Alert.route == "source-health")).all() == \
+            [f"source:{sources[0].id}:ok:3"]
