@@ -114,16 +114,21 @@ def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
 
 
 def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult) -> None:
-    from monitor import listing
+    if pages > 1:
+        from monitor.listing import page_urls
 
-    urls = listing.page_urls(source, pages) if pages > 1 else [source.url]
+        urls = page_urls(source, pages)
+    else:
+        urls = [source.url]
     for page_number, url in enumerate(urls):
         # A backfill (pages > 1) asks unconditionally: a 304 on page 1 says nothing about page 2.
         page = _fetch_listing(source, ctx, url, conditional=page_number == 0 and pages == 1)
         if page.not_modified:
             result.not_modified = True
             return
-        read = listing.read_list(page, source)
+        from monitor.listing import read_list  # a 304 never reads a list: imported at the first one that does
+
+        read = read_list(page, source)
         links = read.links
         result.links += len(links)
         if page_number == 0 and len(links) < source.min_links:
