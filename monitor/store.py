@@ -175,9 +175,12 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
     result = SaveResult(document_id=doc.id, new_items=len(rows))
     if not rows:
         return result
-    # One multi-row INSERT per table instead of a flush per item. Items and labels of a document
-    # inserted a moment ago cannot exist yet: a clash there is a bug and still fails the save.
-    ids = dict(session.execute(insert(_ITEMS).returning(_ITEMS.c.seq, _ITEMS.c.id), rows).all())
+    # One executemany per table instead of a flush per item, and the ids read back in one query.
+    # Items and labels of a document inserted a moment ago cannot exist yet: a clash there is a bug
+    # and still fails the save. (Not a multi-row INSERT … RETURNING: its SQL differs with every
+    # item count, and each connection's statement cache kept a prepared copy of each, ~10 MB.)
+    session.execute(insert(_ITEMS), rows)
+    ids = dict(session.execute(select(Item.seq, Item.id).where(Item.document_id == doc.id)).all())
     labels = []
     for row in rows:
         row["id"] = ids[row["seq"]]
