@@ -288,7 +288,7 @@ def poll_many(sources: Sequence[Source], ctx: PollContext, pages: int = 1) -> li
     if len(sources) <= 1:
         return [poll(source, ctx, pages) for source in sources]
     ctx.load_validators([source.url for source in sources])
-    cycle = replace(ctx, health=HealthBatch(ctx.engine))
+    cycle = ctx if ctx.health is not None else replace(ctx, health=HealthBatch(ctx.engine))
     try:
         with ThreadPoolExecutor(max_workers=max(1, ctx.settings.workers), thread_name_prefix="poll") as pool:
             return list(pool.map(lambda source: poll(source, cycle, pages), sources))

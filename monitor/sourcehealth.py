@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,21 +96,25 @@ Deferred = tuple[Any, PollOutcome, datetime]  # (the source — anything with an
 
 class HealthBatch:
     """Good polls of a one-shot cycle, written `size` at a time in one transaction instead of one
-    transaction each (a pool checkout, BEGIN and COMMIT per source). Every row keeps its own UPDATE
-    and poll time; the polls whose row did not match (a missing row, a source that was not healthy)
-    are handed back for record_poll. A process killed mid-cycle loses at most a chunk of poll counts,
+    transaction each (a pool checkout, BEGIN and COMMIT per source), and once a poll has waited
+    `max_wait` seconds, at the next poll's end: `poll`'s progress bar counts the rows written, so it
+    keeps moving in a slow cycle. Every row keeps its own UPDATE and poll time; the polls whose row
+    did not match (a missing row, a source that was not healthy) are handed back for record_poll. A process killed mid-cycle loses at most a chunk of poll counts,
     never an item or an alert: those are stored with the documents."""
 
-    def __init__(self, engine: Engine, size: int = 100) -> None:
-        self.engine, self.size = engine, size
+    def __init__(self, engine: Engine, size: int = 100, max_wait: float = 1.0) -> None:
+        self.engine, self.size, self.max_wait = engine, size, max_wait
         self.pending: list[Deferred] = []
+        self.since = 0.0  # when the oldest pending poll was queued (time.monotonic)
         self.lock = threading.Lock()
 
     def add(self, source: Any, outcome: PollOutcome, now: datetime) -> list[Deferred]:
         """Queue a good poll; when that fills the chunk, write it and return the polls left undecided."""
         with self.lock:
+            if not self.pending:
+                self.since = time.monotonic()
             self.pending.append((source, outcome, now))
-            if len(self.pending) < self.size:
+            if len(self.pending) < self.size and time.monotonic() - self.since < self.max_wait:
                 return []
             chunk, self.pending = self.pending, []
         return self._write(chunk)

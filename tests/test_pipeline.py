@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from monitor.fetch import Fetcher
 from monitor.models import Alert, ArticleFailure, SourceState
 from monitor.pipeline import PollContext, poll, poll_many
 from monitor.settings import HttpConfig, Settings
+from monitor.sourcehealth import HealthBatch
 from monitor.store import GIVE_UP_AFTER, given_up_counts, record_article_failure
 from support.badsite import Answer, html, scripted
 from support.rows import document_urls, source_state
@@ -260,7 +262,9 @@ def test_a_cycle_writes_its_good_polls_health_in_one_transaction_and_still_notic
         poll_many(sources, ctx)  # first polls: every row is created one by one
         event.listen(ctx.engine, "commit", count)
         try:
-            warm = poll_many(sources, ctx)
+            warm = poll_many(sources, replace(ctx, health=HealthBatch(ctx.engine, max_wait=3600)))
+            batched = len(commits)
+            poll_many(sources, replace(ctx, health=HealthBatch(ctx.engine, max_wait=0)))  # a row as each poll ends
         finally:
             event.remove(ctx.engine, "commit", count)
         with session_scope(ctx.engine) as session:
@@ -268,10 +272,10 @@ def test_a_cycle_writes_its_good_polls_health_in_one_transaction_and_still_notic
             row.status = row.alerted_status = "failing"
             row.consecutive_failures = 3
         poll_many(sources, ctx)
-    assert all(r.not_modified for r in warm) and len(commits) == 1
-    assert [state(ctx, s.id).polls for s in sources] == [3, 3, 3]
+    assert all(r.not_modified for r in warm) and batched == 1 and len(commits) == 1 + 3
+    assert [state(ctx, s.id).polls for s in sources] == [4, 4, 4]
     recovered = state(ctx, sources[0].id)
     assert (recovered.status, recovered.alerted_status, recovered.consecutive_failures) == ("ok", "ok", 0)
     with session_scope(ctx.engine) as session:
         assert session.exec(select(Alert.key).where(Alert.route == "source-health")).all() == \
-            [f"source:{sources[0].id}:ok:3"]
+            [f"source:{sources[0].id}:ok:4"]
