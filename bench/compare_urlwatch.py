@@ -17,7 +17,11 @@ its other HTTP settings at their defaults, robots.txt off for these sources (url
 and a one-shot `edu-monitor poll` would otherwise fetch every site's robots.txt again), and its default
 INFO logging (JSON lines to a file). urlwatch runs with its default configuration (its report goes to a log file).
 
-The last line is: urlwatch/edu-monitor wall ratio W cpu ratio C (above 1: edu-monitor is faster).
+Then the daemon mode: the same warm cycle run in this process (settings, catalog, engine and Fetcher
+built once, one untimed cycle first, as a running daemon has done), its own line labelled as such.
+
+The last line is: urlwatch/edu-monitor wall ratio W cpu ratio C (above 1: edu-monitor is faster), the
+one-shot processes compared like for like.
 """
 
 from __future__ import annotations
@@ -112,6 +116,40 @@ def write_edu_monitor_files(folder: Path, urls: list[str], workers: int) -> list
     return [str(edu_monitor_bin()), "--config", str(path)]
 
 
+def daemon_cycles(config: Path, folder: Path, runs: int) -> list[Run]:
+    """The daemon's warm cycle in this process: settings, catalog and engine loaded once, one untimed
+    cycle (it reads the validators), then `runs` timed cycles of poll_many with the shared Fetcher.
+    CPU is this process's (all threads); the site server is a separate process."""
+    from monitor.catalog import load_catalog
+    from monitor.db import make_engine
+    from monitor.fetch import Fetcher
+    from monitor.log import configure_logging
+    from monitor.pipeline import PollContext, poll_many
+    from monitor.route import load_routes
+    from monitor.settings import load_settings
+
+    settings = load_settings(config)
+    log = (folder / "daemon.log").open("w", encoding="utf-8")
+    configure_logging(settings.log.level, json_lines=True, stream=log)
+    engine = make_engine(settings.database_url, threads=settings.workers)
+    fetcher = Fetcher(settings.http)
+    ctx = PollContext(engine=engine, fetcher=fetcher, routes=load_routes(settings), settings=settings)
+    sources = load_catalog(False, [folder / "sources.yml"])
+    done = []
+    try:
+        poll_many(sources, ctx)
+        for _ in range(runs):
+            wall, cpu = time.perf_counter(), time.process_time()
+            results = poll_many(sources, ctx)
+            done.append(Run(time.perf_counter() - wall, time.process_time() - cpu, 0.0, len(results),
+                            sum(r.not_modified for r in results)))
+    finally:
+        fetcher.close()
+        engine.dispose()
+        log.close()
+    return done
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sites", type=int, default=1000)
@@ -147,6 +185,7 @@ def main() -> None:
             for _ in range(args.runs):
                 runs["urlwatch"].append(timed(urlwatch, uw_log, urls[0], env))
                 runs["edu-monitor"].append(timed([*edu, "poll"], em_log, urls[0], env))
+            daemon = daemon_cycles(Path(edu[-1]), em_dir, args.runs)
         medians = {}
         for tool, done in runs.items():
             if any(r.not_modified != args.sites for r in done):
@@ -157,6 +196,12 @@ def main() -> None:
                   f"{done[-1].requests:,} requests, {done[-1].not_modified:,} answered 304 "
                   f"(runs: {', '.join(f'{r.wall:.2f}/{r.cpu:.2f}' for r in done)} s wall/CPU)")
         (uw_wall, uw_cpu), (em_wall, em_cpu) = medians["urlwatch"], medians["edu-monitor"]
+        d_wall, d_cpu = statistics.median(r.wall for r in daemon), statistics.median(r.cpu for r in daemon)
+        print(f"warm, edu-monitor daemon mode (in-process cycle after a first one; no process start): median "
+              f"{d_wall:.2f} s wall, {d_cpu:.2f} s CPU, {d_cpu / args.sites * 1000:.2f} ms CPU per source "
+              f"(runs: {', '.join(f'{r.wall:.2f}/{r.cpu:.2f}' for r in daemon)} s wall/CPU)")
+        print(f"daemon mode, not like for like: urlwatch/edu-monitor wall ratio {uw_wall / d_wall:.2f} "
+              f"cpu ratio {uw_cpu / d_cpu:.2f}")
         print(f"urlwatch/edu-monitor wall ratio {uw_wall / em_wall:.2f} cpu ratio {uw_cpu / em_cpu:.2f}")
     finally:
         if not args.keep:

@@ -17,8 +17,10 @@ CPU is not counted), and the peak RSS of this process.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import os
+import pstats
 import resource
 import shutil
 import sys
@@ -39,7 +41,7 @@ from monitor.db import make_engine  # noqa: E402
 from monitor.fetch import Fetcher  # noqa: E402
 from monitor.log import configure_logging  # noqa: E402
 from monitor.migrate import upgrade  # noqa: E402
-from monitor.pipeline import PollContext, PollResult, poll_many  # noqa: E402
+from monitor.pipeline import PollContext, PollResult, poll, poll_many  # noqa: E402
 from monitor.route import load_routes  # noqa: E402
 from monitor.settings import HttpConfig, Settings  # noqa: E402
 
@@ -55,6 +57,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
+PROFILE_LINES = 40
+
+
 @dataclass
 class Cycle:
     sources: int
@@ -64,10 +69,20 @@ class Cycle:
     results: list[PollResult]
 
 
-def cycle(name: str, sources: list[Source], ctx: PollContext) -> Cycle:
+def cycle(name: str, sources: list[Source], ctx: PollContext, profile: str | None = None) -> Cycle:
+    """One timed cycle; with `profile`, polled one by one in this thread under cProfile, and the
+    functions with the most cumulative time printed, sorted the way `profile` names ('cumulative')."""
+    profiler = cProfile.Profile() if profile else None
     wall0, cpu0 = time.perf_counter(), time.process_time()  # process CPU: every thread of this process
-    results = poll_many(sources, ctx)
+    if profiler is not None:
+        ctx.load_validators([source.url for source in sources])
+        results = profiler.runcall(lambda: [poll(source, ctx) for source in sources])
+    else:
+        results = poll_many(sources, ctx)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    if profiler is not None:
+        print(f"--- cProfile of {name} ---")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats(profile).print_stats(PROFILE_LINES)
     failed = [r for r in results if not r.outcome.ok or r.outcome.broken]
     articles = sum(r.new_documents for r in results)
     not_modified = sum(r.not_modified for r in results)
@@ -118,6 +133,9 @@ def parse_args() -> argparse.Namespace:
                     help="an empty database to use (default: SQLite in a temporary folder); "
                          "'postgresql' starts a throwaway PostgreSQL server")
     ap.add_argument("--warm-runs", type=int, default=3, help="warm cycles, one after the other")
+    ap.add_argument("--profile", nargs="?", const="cumulative", default=None, metavar="SORT",
+                    help="poll one source at a time in one thread under cProfile and print the top functions "
+                         "(pstats sort key, default cumulative); the timings then measure that mode")
     ap.add_argument("--log-level", default="INFO", help="structlog level; logs go to a file in the temp folder")
     return ap.parse_args()
 
@@ -141,14 +159,15 @@ def main() -> None:
             fetcher = Fetcher(settings.http)
             ctx = PollContext(engine=engine, fetcher=fetcher, routes=load_routes(settings), settings=settings)
             try:
-                cold = cycle(f"cold cycle ({sites.ARTICLES} new articles per list)", sources[:cold_n], ctx)
+                cold = cycle(f"cold cycle ({sites.ARTICLES} new articles per list)", sources[:cold_n], ctx,
+                             args.profile)
                 if cold_n < len(sources):
                     started = time.perf_counter()
                     poll_many(sources[cold_n:], ctx)
                     print(f"(primed the other {len(sources) - cold_n:,} sources untimed in "
                           f"{time.perf_counter() - started:.0f} s)")
                 warm = [cycle(f"warm cycle {n} of {args.warm_runs} (nothing changed: conditional GET, 304)",
-                              sources, ctx) for n in range(1, args.warm_runs + 1)]
+                              sources, ctx, args.profile) for n in range(1, args.warm_runs + 1)]
             finally:
                 fetcher.close()
         engine.dispose()

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from monitor.settings import ConfigError, Duration
 from monitor.taxonomy import REGIONS
+from monitor.yamlload import safe_load
 
 PRESETS_FILE = "_presets.yml"
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -122,7 +123,10 @@ def _site(url: str) -> tuple[str, int | None]:
     """(host without a leading www., port unless the default): jyt.x.gov.cn and www.jyt.x.gov.cn
     are one site, as the government portals serve them."""
     parts = urlsplit(url)
-    port = parts.port if parts.port not in {80, 443} else None
+    try:
+        port = parts.port if parts.port not in {80, 443} else None
+    except ValueError:  # a port out of range: no site's, and fetching it fails as an invalid URL
+        port = -1
     host = (parts.hostname or "").lower()
     return host.removeprefix("www."), port
 
@@ -130,7 +134,7 @@ def _site(url: str) -> tuple[str, int | None]:
 @lru_cache(maxsize=1)
 def load_presets() -> dict[str, dict[str, Any]]:
     text = resources.files("sources").joinpath(PRESETS_FILE).read_text(encoding="utf-8")
-    return yaml.safe_load(text) or {}
+    return safe_load(text) or {}
 
 
 def _apply_preset(entry: dict[str, Any], presets: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -146,7 +150,7 @@ def _apply_preset(entry: dict[str, Any], presets: dict[str, dict[str, Any]]) -> 
 
 def _entries(path: Path, text: str) -> list[Any]:
     try:
-        data = yaml.safe_load(text) or []
+        data = safe_load(text) or []
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, list):

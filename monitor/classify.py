@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from monitor.normalize import for_matching
 from monitor.taxonomy import LABELS
+from monitor.yamlload import safe_load
 
 RULES_PATH = Path(__file__).with_name("rules.yml")
 _CLAUSE_END = re.compile(r"[，,。；;\n！!？?]")
@@ -88,7 +87,7 @@ def parse_rules(data: dict) -> Rules:
 @lru_cache(maxsize=4)
 def load_rules(path: Path = RULES_PATH) -> Rules:
     """The compiled rules, read once per process."""
-    return parse_rules(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return parse_rules(safe_load(path.read_text(encoding="utf-8")))
 
 
 class _Text:

@@ -45,6 +45,20 @@ class FetchError(Exception):
         self.status = status  # the HTTP status when the server answered with an error
 
 
+class InvalidURL(FetchError):
+    """A URL no request can be made for (a port out of range, a malformed host): it will never work."""
+
+
+def checked_url(url: str) -> str:
+    """The URL, or InvalidURL: urllib.parse and requests raise ValueError for a port out of range,
+    which would otherwise escape every `except FetchError` and fail the whole poll, on every cycle."""
+    try:
+        urlsplit(url).port  # noqa: B018 — parsing the port is the check
+    except ValueError as exc:
+        raise InvalidURL(f"invalid URL ({exc})") from None
+    return url
+
+
 @dataclass(frozen=True)
 class Validators:
     etag: str | None = None
@@ -133,6 +147,7 @@ class Fetcher:
     def get(self, url: str, validators: Validators | None = None, source: Any = None) -> FetchResult:
         """GET with redirects, conditional headers, politeness and caps; raises FetchError on failure."""
         started = time.monotonic()
+        checked_url(url)
         origin = source.url if source is not None else url
         extra = dict(getattr(source, "headers", None) or {})
         if validators and validators.etag:
@@ -171,7 +186,7 @@ class Fetcher:
                         response = self._request(url, headers, source)
             if response.status_code in {301, 302, 303, 307, 308} and response.headers.get("Location"):
                 response.close()
-                url = urljoin(url, response.headers["Location"])
+                url = checked_url(urljoin(url, response.headers["Location"]))
                 headers = {k: v for k, v in headers.items() if not k.startswith("If-")}
                 continue
             return response, url

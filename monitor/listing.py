@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import defusedxml
-import defusedxml.ElementTree
-import feedparser
 import structlog
 from lxml.html import HtmlElement
 
@@ -234,6 +231,8 @@ def feed_links(data: bytes, url: str) -> list[Link]:
     """RSS/Atom entries. A feed that declares entities is refused: entity expansion and external
     entities are attacks, not news. Every feed goes through defusedxml first, whatever its size or
     encoding (a byte search for <!ENTITY misses UTF-16 and declarations padded past the first bytes)."""
+    import feedparser  # only feeds need it: imported when the first one is read
+
     if not _safe_xml(data, url):
         return []
     parsed = feedparser.parse(data)
@@ -255,6 +254,8 @@ def feed_links(data: bytes, url: str) -> list[Link]:
 def _safe_xml(data: bytes, url: str) -> bool:
     """False for XML that declares entities or reaches for external resources. Malformed XML is
     not refused here: feedparser's lenient mode reads it and expands no custom entities."""
+    import defusedxml.ElementTree
+
     try:
         defusedxml.ElementTree.fromstring(data)
     except defusedxml.DefusedXmlException as exc:  # EntitiesForbidden, ExternalReferenceForbidden …

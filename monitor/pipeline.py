@@ -6,22 +6,20 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from monitor import extract, listing
-from monitor.attachments import read_attachments
 from monitor.catalog import Source
 from monitor.db import session_scope
-from monitor.fetch import Fetcher, FetchError, FetchResult, Validators
-from monitor.metrics import Metrics
+from monitor.fetch import Fetcher, FetchError, FetchResult, InvalidURL, Validators
 from monitor.models import Document, utcnow
 from monitor.settings import RouteConfig, Settings
-from monitor.sourcehealth import PollOutcome, record_healthy_poll, record_poll
+from monitor.sourcehealth import HealthBatch, PollOutcome, good_poll, record_healthy_poll, record_poll
 from monitor.store import (
     GONE,
     clear_article_failure,
@@ -32,7 +30,10 @@ from monitor.store import (
     save_document,
     stored_urls,
 )
-from monitor.understand import understand
+
+if TYPE_CHECKING:  # imported where used: a warm poll (every list answers 304) never needs them
+    from monitor import listing
+    from monitor.metrics import Metrics
 
 log = structlog.get_logger()
 
@@ -46,6 +47,8 @@ class PollContext:
     routes: Sequence[RouteConfig]
     settings: Settings
     metrics: Metrics | None = None
+    # Good polls whose health rows are written a chunk at a time (poll_many); None: each one at once.
+    health: HealthBatch | None = None
     # List-page validators by URL: read from the database once, then kept here (written through),
     # so a warm poll costs one request and one state update. Another process that refreshed them
     # only costs this one a full 200 answer, never a missed change.
@@ -111,14 +114,21 @@ def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
 
 
 def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult) -> None:
-    urls = listing.page_urls(source, pages) if pages > 1 else [source.url]
+    if pages > 1:
+        from monitor.listing import page_urls
+
+        urls = page_urls(source, pages)
+    else:
+        urls = [source.url]
     for page_number, url in enumerate(urls):
         # A backfill (pages > 1) asks unconditionally: a 304 on page 1 says nothing about page 2.
         page = _fetch_listing(source, ctx, url, conditional=page_number == 0 and pages == 1)
         if page.not_modified:
             result.not_modified = True
             return
-        read = listing.read_list(page, source)
+        from monitor.listing import read_list  # a 304 never reads a list: imported at the first one that does
+
+        read = read_list(page, source)
         links = read.links
         result.links += len(links)
         if page_number == 0 and len(links) < source.min_links:
@@ -175,7 +185,7 @@ def _store_new_articles(source: Source, ctx: PollContext, links: Sequence[listin
 
 def _article_failed(source: Source, ctx: PollContext, url: str, exc: FetchError) -> bool:
     """Record the failure; True when the link is given up on (so it no longer holds the list back)."""
-    gone = isinstance(exc, OffSite) or exc.status in GONE
+    gone = isinstance(exc, OffSite | InvalidURL) or exc.status in GONE
     for attempt in (1, 2):  # two sources listing the same article may record it at the same moment
         try:
             with session_scope(ctx.engine) as session:
@@ -192,6 +202,10 @@ def _article_failed(source: Source, ctx: PollContext, url: str, exc: FetchError)
 
 
 def _store_article(source: Source, ctx: PollContext, link: listing.Link, result: PollResult) -> None:
+    from monitor import extract
+    from monitor.attachments import read_attachments
+    from monitor.understand import understand
+
     page = ctx.fetcher.get(link.url, source=source)
     if page.blocked:
         raise SourceBlocked(page.blocked)
@@ -238,9 +252,17 @@ def _list_date(link: listing.Link, settings: Settings) -> datetime | None:
 
 
 def _record(source: Source, ctx: PollContext, outcome: PollOutcome) -> None:
-    delivery, now = ctx.settings.delivery, utcnow()
-    if record_healthy_poll(ctx.engine, source.id, outcome, now):
-        return
+    now = utcnow()
+    if ctx.health is not None and good_poll(outcome):
+        for deferred in ctx.health.add(source, outcome, now):
+            _record_in_full(ctx, *deferred)
+    elif not record_healthy_poll(ctx.engine, source.id, outcome, now):
+        _record_in_full(ctx, source, outcome, now)
+
+
+def _record_in_full(ctx: PollContext, source: Source, outcome: PollOutcome, now: datetime) -> None:
+    """Load the source's state, update it, and tell the operator when its status changed."""
+    delivery = ctx.settings.delivery
     with session_scope(ctx.engine) as session:
         alert = record_poll(session, source.id, source.name, outcome, operator_tag=delivery.operator_tag,
                             failures_before_alert=delivery.failures_before_alert, now=now)
@@ -261,9 +283,18 @@ def _count(metrics: Metrics | None, source_id: str, outcome: PollOutcome) -> Non
 
 
 def poll_many(sources: Sequence[Source], ctx: PollContext, pages: int = 1) -> list[PollResult]:
-    """Poll several sources at once in a bounded pool; the fetcher keeps per-host limits."""
+    """Poll several sources at once in a bounded pool; the fetcher keeps per-host limits. The
+    health rows of good polls are written in chunks (HealthBatch), the rest as each poll ends."""
     if len(sources) <= 1:
         return [poll(source, ctx, pages) for source in sources]
     ctx.load_validators([source.url for source in sources])
-    with ThreadPoolExecutor(max_workers=max(1, ctx.settings.workers), thread_name_prefix="poll") as pool:
-        return list(pool.map(lambda source: poll(source, ctx, pages), sources))
+    cycle = ctx if ctx.health is not None else replace(ctx, health=HealthBatch(ctx.engine))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, ctx.settings.workers), thread_name_prefix="poll") as pool:
+            return list(pool.map(lambda source: poll(source, cycle, pages), sources))
+    finally:
+        try:
+            for deferred in cycle.health.flush():
+                _record_in_full(cycle, *deferred)
+        except Exception:  # the database itself is failing: logged, and the next cycle tries again
+            log.exception("poll.state_not_recorded")

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from monitor.normalize import for_matching
 from monitor.settings import ConfigError, RouteConfig, Settings
 from monitor.taxonomy import LABELS, REGIONS
+from monitor.yamlload import safe_load
 
 MATCH_LINE = 200  # characters of an attachment's matching line kept for the alert
 
@@ -36,7 +36,7 @@ def load_routes(settings: Settings) -> list[RouteConfig]:
     """The config's routes, or the defaults shipped in alerts/routes.yml; checked against the taxonomy."""
     routes = settings.routes
     if routes is None:
-        raw = yaml.safe_load(resources.files("alerts").joinpath("routes.yml").read_text(encoding="utf-8"))
+        raw = safe_load(resources.files("alerts").joinpath("routes.yml").read_text(encoding="utf-8"))
         try:
             routes = TypeAdapter(list[RouteConfig]).validate_python(raw)
         except ValidationError as exc:  # a broken shipped file is a bug, say where

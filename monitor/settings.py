@@ -27,6 +27,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from monitor.yamlload import safe_load
+
 ENV_PREFIX = "EDU_MONITOR_"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -326,7 +328,7 @@ def _format_errors(path: Path | None, exc: ValidationError) -> str:
 def read_config_file(path: Path) -> dict[str, Any]:
     """Parse and expand one YAML config file; errors name the file."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
     except yaml.YAMLError as exc:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from monitor.models import Alert, SourceState, utcnow
@@ -70,15 +73,63 @@ _GOOD_POLL = (
             documents=_TABLE.c.documents + bindparam("docs"), last_error=None, blocked_reason=None))
 
 
+def good_poll(outcome: PollOutcome) -> bool:
+    return outcome.ok and not outcome.broken and not outcome.drifted
+
+
 def record_healthy_poll(engine: Engine, source_id: str, outcome: PollOutcome, now: datetime) -> bool:
     """The common case, a good poll of a source that was fine: one UPDATE on a bare connection (no
     session, no load, no alert). False when the poll was not good, the row is missing or the
     source was not healthy: then record_poll decides."""
-    if not outcome.ok or outcome.broken or outcome.drifted:
+    if not good_poll(outcome):
         return False
     with engine.begin() as conn:
-        result = conn.execute(_GOOD_POLL, {"sid": source_id, "now": now, "docs": outcome.documents})
-    return result.rowcount == 1
+        return _healthy_update(conn, source_id, outcome, now)
+
+
+def _healthy_update(conn: Connection, source_id: str, outcome: PollOutcome, now: datetime) -> bool:
+    return conn.execute(_GOOD_POLL, {"sid": source_id, "now": now, "docs": outcome.documents}).rowcount == 1
+
+
+Deferred = tuple[Any, PollOutcome, datetime]  # (the source — anything with an `id` —, outcome, poll time)
+
+
+class HealthBatch:
+    """Good polls of a one-shot cycle, written `size` at a time in one transaction instead of one
+    transaction each (a pool checkout, BEGIN and COMMIT per source), and once a poll has waited
+    `max_wait` seconds, at the next poll's end: `poll`'s progress bar counts the rows written, so it
+    keeps moving in a slow cycle. Every row keeps its own UPDATE and poll time; the polls whose row
+    did not match (a missing row, a source that was not healthy) are handed back for record_poll. A process killed mid-cycle loses at most a chunk of poll counts,
+    never an item or an alert: those are stored with the documents."""
+
+    def __init__(self, engine: Engine, size: int = 100, max_wait: float = 1.0) -> None:
+        self.engine, self.size, self.max_wait = engine, size, max_wait
+        self.pending: list[Deferred] = []
+        self.since = 0.0  # when the oldest pending poll was queued (time.monotonic)
+        self.lock = threading.Lock()
+
+    def add(self, source: Any, outcome: PollOutcome, now: datetime) -> list[Deferred]:
+        """Queue a good poll; when that fills the chunk, write it and return the polls left undecided."""
+        with self.lock:
+            if not self.pending:
+                self.since = time.monotonic()
+            self.pending.append((source, outcome, now))
+            if len(self.pending) < self.size and time.monotonic() - self.since < self.max_wait:
+                return []
+            chunk, self.pending = self.pending, []
+        return self._write(chunk)
+
+    def flush(self) -> list[Deferred]:
+        with self.lock:
+            chunk, self.pending = self.pending, []
+        return self._write(chunk)
+
+    def _write(self, chunk: list[Deferred]) -> list[Deferred]:
+        if not chunk:
+            return []
+        with self.engine.begin() as conn:
+            return [(source, outcome, now) for source, outcome, now in chunk
+                    if not _healthy_update(conn, source.id, outcome, now)]
 
 
 def _transition_alert(session: Session, state: SourceState, name: str, tag: str,

@@ -6,14 +6,13 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Protocol
 
-from sqlalchemy import func, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, insert, or_
 from sqlalchemy.orm import load_only
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
-from monitor.docmeta import document_json
 from monitor.models import (
     Alert,
     ArticleFailure,
@@ -73,7 +72,7 @@ def record_article_failure(session: Session, source_id: str, url: str, error: st
                            now: datetime) -> bool:
     """Count one failed fetch of an article; True when it is now given up on.
 
-    Only a link that kept answering "gone" (404/410, or a redirect off the site) on GIVE_UP_AFTER
+    Only a link that kept answering "gone" (404/410, a redirect off the site, an invalid URL) on GIVE_UP_AFTER
     polls in a row, spread over GIVE_UP_SPAN, is given up: any other failure (a timeout, a 5xx)
     says nothing about the article and starts the count again.
     """
@@ -127,16 +126,17 @@ def _iso_date(value: str | None) -> dt.date | None:
         return None
 
 
-def _item_row(document_id: int, parsed_item: Any, now: datetime) -> Item:
-    return Item(
-        document_id=document_id, seq=parsed_item.seq, section=parsed_item.section,
-        title=parsed_item.title or "", text=parsed_item.text or "", labels=list(parsed_item.labels),
-        evidence=dict(parsed_item.evidence), region=parsed_item.region,
-        regions_mentioned=list(parsed_item.regions_mentioned), date=_iso_date(parsed_item.date),
-        date_end=_iso_date(parsed_item.date_end), figures=list(parsed_item.figures),
-        doc_titles=list(getattr(parsed_item, "doc_titles", []) or []), redacted=bool(parsed_item.redacted),
-        fingerprint=fingerprint((parsed_item.title or "") + (parsed_item.text or "")), first_seen_at=now,
-    )
+def _item_values(document_id: int, parsed_item: Any, now: datetime) -> dict[str, Any]:
+    """An item's column values (a plain dict: building an Item model per row cost more than its insert)."""
+    return {
+        "document_id": document_id, "seq": parsed_item.seq, "section": parsed_item.section,
+        "title": parsed_item.title or "", "text": parsed_item.text or "", "labels": list(parsed_item.labels),
+        "evidence": dict(parsed_item.evidence), "region": parsed_item.region,
+        "regions_mentioned": list(parsed_item.regions_mentioned), "date": _iso_date(parsed_item.date),
+        "date_end": _iso_date(parsed_item.date_end), "figures": list(parsed_item.figures),
+        "doc_titles": list(getattr(parsed_item, "doc_titles", []) or []), "redacted": bool(parsed_item.redacted),
+        "fingerprint": fingerprint((parsed_item.title or "") + (parsed_item.text or "")), "first_seen_at": now,
+    }
 
 
 def _known_fingerprints(session: Session, prints: Sequence[str]) -> set[str]:
@@ -170,24 +170,48 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
     if original is not None:
         return SaveResult(document_id=doc.id, duplicate_of=original)
     files = attached(doc, attachment_texts)
-    rows = [_item_row(doc.id, p, now) for p in parsed_items]
-    seen = _known_fingerprints(session, [r.fingerprint for r in rows])
+    rows = [_item_values(doc.id, p, now) for p in parsed_items]
+    seen = _known_fingerprints(session, [r["fingerprint"] for r in rows])
     result = SaveResult(document_id=doc.id, new_items=len(rows))
+    if not rows:
+        return result
+    # One executemany per table instead of a flush per item, and the ids read back in one query.
+    # Items and labels of a document inserted a moment ago cannot exist yet: a clash there is a bug
+    # and still fails the save. (Not a multi-row INSERT … RETURNING: its SQL differs with every
+    # item count, and each connection's statement cache kept a prepared copy of each, ~10 MB.)
+    session.execute(insert(_ITEMS), rows)
+    ids = dict(session.execute(select(Item.seq, Item.id).where(Item.document_id == doc.id)).all())
+    labels = []
     for row in rows:
-        session.add(row)
-        session.flush()
-        session.add_all(ItemLabel(item_id=row.id, label=lab) for lab in dict.fromkeys(row.labels))
-        session.add(ItemSearch(item_id=row.id, body=search_body(row.title, row.text, doc.title,
-                                                                attachment_texts if row is rows[0] else ())))
-        if row.fingerprint in seen and len(row.text) >= MIN_DEDUP_TEXT:
+        row["id"] = ids[row["seq"]]
+        labels.extend({"item_id": row["id"], "label": lab} for lab in dict.fromkeys(row["labels"]))
+    if labels:
+        session.execute(insert(_LABELS), labels)
+    session.execute(insert(_SEARCH), [{"item_id": row["id"], "body": search_body(
+        row["title"], row["text"], doc.title, attachment_texts if row is rows[0] else ())} for row in rows])
+    alerts: list[dict[str, Any]] = []
+    for row in rows:
+        if row["fingerprint"] in seen and len(row["text"]) >= MIN_DEDUP_TEXT:
             continue  # the same paragraph was stored before (a republished copy): not news
-        seen.add(row.fingerprint)
-        routed = routed_item(row, doc, files if row is rows[0] else ())
+        seen.add(row["fingerprint"])
+        routed = routed_item(SimpleNamespace(**row), doc, files if row is rows[0] else ())
         for route in select_routes(routes, routed, now, default_max_age):
             match = attachment_match(route, routed)
-            result.alert_ids.extend(_enqueue_item_alerts(session, row, doc, route, now, match))
+            alerts.extend(_alert_values(row["id"], doc, route, now, match))
+    result.alert_ids = insert_alerts(session, alerts)
     result.alerts = len(result.alert_ids)
     return result
+
+
+_ITEMS = Item.__table__  # type: ignore[attr-defined]
+_LABELS = ItemLabel.__table__  # type: ignore[attr-defined]
+_SEARCH = ItemSearch.__table__  # type: ignore[attr-defined]
+_ALERTS = Alert.__table__  # type: ignore[attr-defined]
+
+
+def _values(table: Table, row: SQLModel) -> dict[str, Any]:
+    """A model's column values for a Core insert (the database assigns the id)."""
+    return {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
 
 
 def attached(doc: Document, texts: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
@@ -207,7 +231,17 @@ def routed_rows(rows: Iterable[tuple[Item, Document]],
         yield item, doc, routed_item(item, doc, files)
 
 
-def routed_item(item: Item, doc: Document, attachments: tuple[tuple[str, str, str], ...] = ()) -> RoutedItem:
+class _Routable(Protocol):
+    """What routing reads of an item: a stored Item, or the column values of one being stored."""
+
+    labels: list[str]
+    region: str | None
+    title: str
+    text: str
+    first_seen_at: datetime
+
+
+def routed_item(item: _Routable, doc: Document, attachments: tuple[tuple[str, str, str], ...] = ()) -> RoutedItem:
     return RoutedItem(labels=frozenset(item.labels), region=item.region, source_id=doc.source_id,
                       text=for_matching(f"{item.title}\n{item.text}\n{doc.title}"),
                       published_at=doc.published_at, first_seen_at=item.first_seen_at, attachments=attachments)
@@ -217,29 +251,39 @@ def alert_key(item_id: int, route: str, tag: str) -> str:
     return f"item:{item_id}:{route}:{tag}"
 
 
-def _enqueue_item_alerts(session: Session, item: Item, doc: Document, route: RouteConfig,
-                         now: datetime, match: dict[str, str] | None = None) -> list[int]:
-    ids = []
-    for tag in dict.fromkeys(route.notify):
-        alert = Alert(key=alert_key(item.id, route.name, tag), item_id=item.id, document_id=doc.id,
-                      source_id=doc.source_id, route=route.name, channel_tag=tag, mode=route.mode,
-                      created_at=now, next_attempt_at=now, attachment_match=match)
-        if add_alert(session, alert):
-            ids.append(alert.id)
-    return ids
+def _alert_values(item_id: int, doc: Document, route: RouteConfig, now: datetime,
+                  match: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    return [_values(_ALERTS, Alert(key=alert_key(item_id, route.name, tag), item_id=item_id, document_id=doc.id,
+                                   source_id=doc.source_id, route=route.name, channel_tag=tag, mode=route.mode,
+                                   created_at=now, next_attempt_at=now, attachment_match=match))
+            for tag in dict.fromkeys(route.notify)]
+
+
+def insert_alerts(session: Session, alerts: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert alert rows whose ledger key is new, in one statement; the ids of those inserted.
+
+    `INSERT … ON CONFLICT (key) DO NOTHING` lets the unique key decide, also against another
+    process writing the same key at the same moment, without a look-up or a savepoint per row.
+    """
+    if not alerts:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        raise NotImplementedError(f"alert ledger on {dialect}")
+    stmt = upsert(_ALERTS).on_conflict_do_nothing(index_elements=["key"]).returning(_ALERTS.c.id)
+    return sorted(session.execute(stmt, list(alerts)).scalars().all())
 
 
 def add_alert(session: Session, alert: Alert) -> bool:
-    """Insert an alert unless its ledger key exists (a savepoint keeps the outer transaction alive)."""
-    if session.exec(select(Alert.id).where(Alert.key == alert.key)).first() is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(alert)
-            session.flush()
-    except IntegrityError:  # another process wrote the same key in between
-        return False
-    return True
+    """Insert one alert unless its ledger key exists; on success `alert.id` is set."""
+    ids = insert_alerts(session, [_values(_ALERTS, alert)])
+    if ids:
+        alert.id = ids[0]
+    return bool(ids)
 
 
 @dataclass
@@ -300,6 +344,8 @@ def query_items(session: Session, q: ItemQuery) -> list[tuple[Item, Document]]:
 def item_json(item: Item, doc: Document) -> dict[str, Any]:
     """The `items --json` object (and /api/items'): parse's item fields plus where the item came from,
     and its id (the web view's /items/{id})."""
+    from monitor.docmeta import document_json  # its date and deadline parsers are not a poll's concern
+
     return {
         "id": item.id, "seq": item.seq, "section": item.section, "title": item.title, "text": item.text,
         "labels": item.labels, "evidence": item.evidence, "region": item.region,

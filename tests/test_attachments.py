@@ -225,9 +225,9 @@ def test_an_attachment_on_the_metadata_address_is_refused_before_any_connection(
 
 def test_a_link_no_fetch_can_make_sense_of_is_recorded_not_raised() -> None:
     fetcher = Fetcher(HttpConfig(robots=False, retries=0))
-    link = {"url": "http://127.0.0.1:99999/a.pdf", "name": "a.pdf"}  # a port out of range: requests raises ValueError
+    link = {"url": "http://127.0.0.1:99999/a.pdf", "name": "a.pdf"}  # a port out of range: urllib.parse raises ValueError
     try:
         (found,) = read_attachments([link], fetcher, Source.adhoc("http://127.0.0.1:8080/"), AttachmentsConfig()) or []
     finally:
         fetcher.close()
-    assert (found.name, found.type, found.error) == ("a.pdf", None, "not fetched: ValueError")
+    assert (found.name, found.type, found.error) == ("a.pdf", None, "invalid URL (Port out of range 0-65535)")

@@ -276,3 +276,12 @@ def test_errors_never_carry_credentials_from_the_url() -> None:
     with pytest.raises(FetchError) as failure:
         fetcher().get(f"http://user:s3cret-token@127.0.0.1:{port}/", source=source(f"http://127.0.0.1:{port}"))
     assert "s3cret-token" not in str(failure.value) and f"127.0.0.1:{port}" in str(failure.value)
+
+
+def test_a_port_out_of_range_is_a_fetch_error_also_behind_a_redirect() -> None:
+    with scripted({"/r": Answer(302, b"", {"Location": "http://127.0.0.1:99999/a.html"})}) as srv:
+        with pytest.raises(FetchError, match="invalid URL"):
+            fetcher().get("http://127.0.0.1:99999/a.html", source=source(srv.base))
+        with pytest.raises(FetchError, match="invalid URL"):
+            fetcher().get(f"{srv.base}/r", source=source(srv.base))
+    assert [r.path for r in srv.requests] == ["/r"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,10 @@ from sqlmodel import select
 from monitor.catalog import Source
 from monitor.db import make_engine, session_scope
 from monitor.fetch import Fetcher
-from monitor.models import ArticleFailure, SourceState
+from monitor.models import Alert, ArticleFailure, SourceState
 from monitor.pipeline import PollContext, poll, poll_many
 from monitor.settings import HttpConfig, Settings
+from monitor.sourcehealth import HealthBatch
 from monitor.store import GIVE_UP_AFTER, given_up_counts, record_article_failure
 from support.badsite import Answer, html, scripted
 from support.rows import document_urls, source_state
@@ -231,3 +233,49 @@ def test_pages_follow_trs_pagination_to_catch_up(ctx: PollContext) -> None:
         catch_up = poll(src, ctx, pages=2)
     assert first.new_documents == 2 and catch_up.new_documents == 1
     assert len(documents(ctx)) == 3
+
+
+def test_an_article_link_with_a_port_out_of_range_fails_that_article_not_the_poll(ctx: PollContext) -> None:
+    article = html("<html><body><div class=TRS_Editor><p>" + BODY + "</p></div></body></html>")
+    rows = ('<li><a href="http://127.0.0.1:99999/list/bad.html" title="通知a">通知a</a><span>2026-01-02</span></li>'
+            '<li><a href="./b.html" title="通知b">通知b</a><span>2026-01-03</span></li>')
+    with scripted({"/list/": html(f'<ul id="list">{rows}</ul>'), "/list/b.html": article}) as site:
+        src = Source.model_validate({"id": "badport", "name": "badport", "region": "全国", "url": f"{site.base}/list/",
+                                     "robots": False, "preset": "trs", "allow_hosts": ["127.0.0.1"]})
+        result = poll(src, ctx)
+    assert result.outcome.ok and result.links == 2 and documents(ctx) == [f"{site.base}/list/b.html"]
+    with session_scope(ctx.engine) as session:
+        failure = session.get(ArticleFailure, "http://127.0.0.1:99999/list/bad.html")
+        assert failure is not None and failure.failures == 1 and "invalid URL" in (failure.last_error or "")
+    assert state(ctx, "badport").status == "ok"
+
+
+def test_a_cycle_writes_its_good_polls_health_in_one_transaction_and_still_notices_a_recovery(
+        tmp_path: Path, ctx: PollContext) -> None:
+    sites = [Site(f"col{n}", f"第{n}教育厅", notices(1)) for n in range(3)]
+    commits: list[int] = []
+    count = lambda *args: commits.append(1)  # noqa: E731
+    with serve(tmp_path / "www") as server:
+        for site in sites:
+            site.write(tmp_path / "www")
+        sources = [source_for(site, base_url(server)) for site in sites]
+        poll_many(sources, ctx)  # first polls: every row is created one by one
+        event.listen(ctx.engine, "commit", count)
+        try:
+            warm = poll_many(sources, replace(ctx, health=HealthBatch(ctx.engine, max_wait=3600)))
+            batched = len(commits)
+            poll_many(sources, replace(ctx, health=HealthBatch(ctx.engine, max_wait=0)))  # a row as each poll ends
+        finally:
+            event.remove(ctx.engine, "commit", count)
+        with session_scope(ctx.engine) as session:
+            row = session.get(SourceState, sources[0].id)
+            row.status = row.alerted_status = "failing"
+            row.consecutive_failures = 3
+        poll_many(sources, ctx)
+    assert all(r.not_modified for r in warm) and batched == 1 and len(commits) == 1 + 3
+    assert [state(ctx, s.id).polls for s in sources] == [4, 4, 4]
+    recovered = state(ctx, sources[0].id)
+    assert (recovered.status, recovered.alerted_status, recovered.consecutive_failures) == ("ok", "ok", 0)
+    with session_scope(ctx.engine) as session:
+        assert session.exec(select(Alert.key).where(Alert.route == "source-health")).all() == \
+            [f"source:{sources[0].id}:ok:4"]
