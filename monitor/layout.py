@@ -20,6 +20,7 @@ _STAMP = re.compile(
     re.IGNORECASE,
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_HAS_YEAR = re.compile(r"\d\d")  # Unicode digits: full-width ones too
 _NOT_HEADLINE = re.compile(r"当前位置|您的位置|首页|>|»|今天是|设为首页|加入收藏|登录|注册|^[(（]?图[)）]?$")
 _MARKDOWN = re.compile(r"^\s*#+\s*")
 
@@ -47,7 +48,7 @@ def headline(raw: str) -> str | None:
     """The headline-like line within three lines above the first stamp line, if the page has one."""
     lines = _text_lines(raw)
     for i, line in enumerate(lines):
-        if _STAMP.search(for_matching(line)):
+        if _HAS_YEAR.search(line) and _STAMP.search(for_matching(line)):  # a stamp carries a year
             for candidate in reversed(lines[max(0, i - 3):i]):
                 if headline_like(candidate):
                     return candidate
