@@ -150,6 +150,27 @@ def daemon_cycles(config: Path, folder: Path, runs: int) -> list[Run]:
     return done
 
 
+def report(runs: dict[str, list[Run]], daemon: list[Run], sites_count: int) -> None:
+    """The warm medians of both tools, the daemon-mode line, and the one-shot ratio as the last line."""
+    medians = {}
+    for tool, done in runs.items():
+        if any(r.not_modified != sites_count for r in done):
+            print(f"WARNING: not every warm request of {tool} was answered 304: {[r.not_modified for r in done]}")
+        wall, cpu = statistics.median(r.wall for r in done), statistics.median(r.cpu for r in done)
+        medians[tool] = (wall, cpu)
+        print(f"warm, {tool}: median {wall:.2f} s wall, {cpu:.2f} s CPU; peak RSS {max(r.max_rss_mb for r in done):.0f} MB; "
+              f"{done[-1].requests:,} requests, {done[-1].not_modified:,} answered 304 "
+              f"(runs: {', '.join(f'{r.wall:.2f}/{r.cpu:.2f}' for r in done)} s wall/CPU)")
+    (uw_wall, uw_cpu), (em_wall, em_cpu) = medians["urlwatch"], medians["edu-monitor"]
+    d_wall, d_cpu = statistics.median(r.wall for r in daemon), statistics.median(r.cpu for r in daemon)
+    print(f"warm, edu-monitor daemon mode (in-process cycle after a first one; no process start): median "
+          f"{d_wall:.2f} s wall, {d_cpu:.2f} s CPU, {d_cpu / sites_count * 1000:.2f} ms CPU per source "
+          f"(runs: {', '.join(f'{r.wall:.2f}/{r.cpu:.2f}' for r in daemon)} s wall/CPU)")
+    print(f"daemon mode, not like for like: urlwatch/edu-monitor wall ratio {uw_wall / d_wall:.2f} "
+          f"cpu ratio {uw_cpu / d_cpu:.2f}")
+    print(f"urlwatch/edu-monitor wall ratio {uw_wall / em_wall:.2f} cpu ratio {uw_cpu / em_cpu:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sites", type=int, default=1000)
@@ -186,23 +207,7 @@ def main() -> None:
                 runs["urlwatch"].append(timed(urlwatch, uw_log, urls[0], env))
                 runs["edu-monitor"].append(timed([*edu, "poll"], em_log, urls[0], env))
             daemon = daemon_cycles(Path(edu[-1]), em_dir, args.runs)
-        medians = {}
-        for tool, done in runs.items():
-            if any(r.not_modified != args.sites for r in done):
-                print(f"WARNING: not every warm request of {tool} was answered 304: {[r.not_modified for r in done]}")
-            wall, cpu = statistics.median(r.wall for r in done), statistics.median(r.cpu for r in done)
-            medians[tool] = (wall, cpu)
-            print(f"warm, {tool}: median {wall:.2f} s wall, {cpu:.2f} s CPU; peak RSS {max(r.max_rss_mb for r in done):.0f} MB; "
-                  f"{done[-1].requests:,} requests, {done[-1].not_modified:,} answered 304 "
-                  f"(runs: {', '.join(f'{r.wall:.2f}/{r.cpu:.2f}' for r in done)} s wall/CPU)")
-        (uw_wall, uw_cpu), (em_wall, em_cpu) = medians["urlwatch"], medians["edu-monitor"]
-        d_wall, d_cpu = statistics.median(r.wall for r in daemon), statistics.median(r.cpu for r in daemon)
-        print(f"warm, edu-monitor daemon mode (in-process cycle after a first one; no process start): median "
-              f"{d_wall:.2f} s wall, {d_cpu:.2f} s CPU, {d_cpu / args.sites * 1000:.2f} ms CPU per source "
-              f"(runs: {', '.join(f'{r.wall:.2f}/{r.cpu:.2f}' for r in daemon)} s wall/CPU)")
-        print(f"daemon mode, not like for like: urlwatch/edu-monitor wall ratio {uw_wall / d_wall:.2f} "
-              f"cpu ratio {uw_cpu / d_cpu:.2f}")
-        print(f"urlwatch/edu-monitor wall ratio {uw_wall / em_wall:.2f} cpu ratio {uw_cpu / em_cpu:.2f}")
+        report(runs, daemon, args.sites)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

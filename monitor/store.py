@@ -169,16 +169,25 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
                     for n, text in enumerate(attachment_texts) if text)
     if original is not None:
         return SaveResult(document_id=doc.id, duplicate_of=original)
-    files = attached(doc, attachment_texts)
     rows = [_item_values(doc.id, p, now) for p in parsed_items]
     seen = _known_fingerprints(session, [r["fingerprint"] for r in rows])
     result = SaveResult(document_id=doc.id, new_items=len(rows))
     if not rows:
         return result
-    # One executemany per table instead of a flush per item, and the ids read back in one query.
-    # Items and labels of a document inserted a moment ago cannot exist yet: a clash there is a bug
-    # and still fails the save. (Not a multi-row INSERT … RETURNING: its SQL differs with every
-    # item count, and each connection's statement cache kept a prepared copy of each, ~10 MB.)
+    _insert_items(session, doc, rows, attachment_texts)
+    alerts = _route_rows(doc, rows, seen, attached(doc, attachment_texts), routes, default_max_age, now)
+    result.alert_ids = insert_alerts(session, alerts)
+    result.alerts = len(result.alert_ids)
+    return result
+
+
+def _insert_items(session: Session, doc: Document, rows: list[dict[str, Any]], attachment_texts: Sequence[str]) -> None:
+    """Items, their labels and search text: one executemany per table, the ids read back in one query.
+
+    Items and labels of a document inserted a moment ago cannot exist yet: a clash there is a bug
+    and still fails the save. (Not a multi-row INSERT … RETURNING: its SQL differs with every item
+    count, and each connection's statement cache kept a prepared copy of each, ~10 MB.)
+    """
     session.execute(insert(_ITEMS), rows)
     ids = dict(session.execute(select(Item.seq, Item.id).where(Item.document_id == doc.id)).all())
     labels = []
@@ -189,6 +198,11 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
         session.execute(insert(_LABELS), labels)
     session.execute(insert(_SEARCH), [{"item_id": row["id"], "body": search_body(
         row["title"], row["text"], doc.title, attachment_texts if row is rows[0] else ())} for row in rows])
+
+
+def _route_rows(doc: Document, rows: list[dict[str, Any]], seen: set[str], files: Sequence[Any],
+                routes: Sequence[RouteConfig], default_max_age: timedelta, now: datetime) -> list[dict[str, Any]]:
+    """The alert rows of the fresh new items; a document's attachments count for its first item."""
     alerts: list[dict[str, Any]] = []
     for row in rows:
         if row["fingerprint"] in seen and len(row["text"]) >= MIN_DEDUP_TEXT:
@@ -196,11 +210,8 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
         seen.add(row["fingerprint"])
         routed = routed_item(SimpleNamespace(**row), doc, files if row is rows[0] else ())
         for route in select_routes(routes, routed, now, default_max_age):
-            match = attachment_match(route, routed)
-            alerts.extend(_alert_values(row["id"], doc, route, now, match))
-    result.alert_ids = insert_alerts(session, alerts)
-    result.alerts = len(result.alert_ids)
-    return result
+            alerts.extend(_alert_values(row["id"], doc, route, now, attachment_match(route, routed)))
+    return alerts
 
 
 _ITEMS = Item.__table__  # type: ignore[attr-defined]
