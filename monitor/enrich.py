@@ -12,10 +12,9 @@ import re
 
 from monitor import regions
 from monitor.normalize import for_matching
-from monitor.taxonomy import NATIONAL, PROVINCES
+from monitor.taxonomy import FULL_NAMES, NATIONAL, PROVINCES
 
-# Full official names that do not start with the short name, and names that map elsewhere.
-_FULL_NAMES = {
+_NAMES = {
     "新疆生产建设兵团": "兵团",
     "内蒙古自治区": "内蒙古",
     "广西壮族自治区": "广西",
@@ -25,7 +24,7 @@ _FULL_NAMES = {
     "香港特别行政区": "香港",
     "澳门特别行政区": "澳门",
 }
-_NAMES = {**{p: p for p in PROVINCES}, **_FULL_NAMES}
+_NAMES = {**{p: p for p in PROVINCES}, **FULL_NAMES}
 _PROVINCE = re.compile("|".join(sorted(map(re.escape, _NAMES), key=len, reverse=True)))
 _PROVINCIAL_ACTOR = re.compile(r"(省|市|自治区)?(委|教育厅|教委|教育局|人民政府|政府|电教馆|教育工委|通信管理局)")
 _LEAD_DATE = re.compile(r"^((\d{4}年)?\d{1,2}月\d{1,2}日?([-—至]\d{1,2}日)?[，,\s]*)?(由)?")

@@ -17,15 +17,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from monitor.taxonomy import NATIONAL, PROVINCES
+from monitor.taxonomy import FULL_NAMES, NATIONAL, PROVINCES
 
 GAZETTEER_PATH = Path(__file__).with_name("data") / "gazetteer.tsv"
 
-_FULL_NAMES = {
-    "新疆生产建设兵团": "兵团", "内蒙古自治区": "内蒙古", "广西壮族自治区": "广西", "西藏自治区": "西藏",
-    "宁夏回族自治区": "宁夏", "新疆维吾尔自治区": "新疆", "香港特别行政区": "香港", "澳门特别行政区": "澳门",
-    "本港": "香港", "臺灣": "台湾", "台灣": "台湾", "黑龙江": "黑龙江",
-}
+_ALIASES = FULL_NAMES | {"本港": "香港", "臺灣": "台湾", "台灣": "台湾"}  # what a text calls a region besides its name
 NATIONAL_BODY = re.compile(
     r"教育部|国务院|中共中央|党中央|中央网信办|国家网信办|中央电教馆|中央电化教育馆|国家发展改革委|国家发改委|"
     r"工业和信息化部|工信部|财政部|公安部|人力资源社会保障部|科技部|中央宣传部|中宣部|全国人大|全国政协|全国总工会|"
@@ -120,7 +116,7 @@ class Gazetteer:
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
     """The place table with province names, read once per process."""
-    names = {p: p for p in PROVINCES if p != "兵团"} | _FULL_NAMES
+    names = {p: p for p in PROVINCES if p != "兵团"} | _ALIASES
     strict = set()
     for line in GAZETTEER_PATH.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):

@@ -27,6 +27,12 @@ PROVINCES: tuple[str, ...] = (
 
 REGIONS: tuple[str, ...] = (NATIONAL, *PROVINCES)
 
+# Official full names that do not start with the short name, and names that map elsewhere.
+FULL_NAMES: dict[str, str] = {
+    "新疆生产建设兵团": "兵团", "内蒙古自治区": "内蒙古", "广西壮族自治区": "广西", "西藏自治区": "西藏",
+    "宁夏回族自治区": "宁夏", "新疆维吾尔自治区": "新疆", "香港特别行政区": "香港", "澳门特别行政区": "澳门",
+}
+
 
 def label_name(label: str) -> str:
     """The Chinese display name of a label id (the id itself when unknown)."""
