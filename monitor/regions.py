@@ -10,7 +10,6 @@ stays 全国 and a county's news gets its province even when the county is named
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,16 +94,17 @@ class Gazetteer:
             return True
         return bool(_SHORT_CONTEXT.match(text, end))
 
-    def scan(self, text: str) -> Iterator[tuple[int, int, str]]:
-        """Longest names in text order, without overlaps: (start, end, region), found as asked for."""
-        i, n, last = 0, len(text), -1
+    def scan(self, text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int, str]]:
+        """Longest names in text[start:end] in order, without overlaps: (start, end, region), found as
+        asked for; positions index `text`, whose characters around the range still give context."""
+        i, n, last = start, len(text) if end is None else end, -1
         prefixes = self.prefixes
         while i < n:
             if text[i:i + 2] not in prefixes:
                 i += 1
                 continue
             for size in self.lengths[text[i]]:
-                region = self.names.get(text[i:i + size])
+                region = i + size <= n and self.names.get(text[i:i + size])
                 if region and self._fits(text, i, i + size, last):
                     yield i, i + size, region
                     i = last = i + size
@@ -148,12 +148,17 @@ def _rank(text: str, start: int, end: int, line_start: int, datelines: list[tupl
 
 def _found(text: str) -> Iterator[tuple[int, int, str]]:
     """National bodies, 发文字号 abbreviations and gazetteer names in text order; a name inside a
-    body's name (北京 in 北京师范大学 is the institution's) is left out. Lazy, so a caller that
-    stops at the first actor scans only the text before it."""
-    bodies = sorted([(m.start(), m.end(), NATIONAL) for m in NATIONAL_BODY.finditer(text)]
-                    + [(m.start(), m.start() + 1, _ABBREVIATIONS[m.group(1)]) for m in _DOC_NUMBER.finditer(text)])
-    places = ((a, b, r) for a, b, r in gazetteer().scan(text) if not any(x < b and a < y for x, y, _ in bodies))
-    return heapq.merge(bodies, places)
+    body's name (北京 in 北京师范大学 is the institution's) is left out. Found line by line (no name
+    spans a line), so a caller that stops at the first actor reads only the lines up to it."""
+    places, start = gazetteer(), 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        bodies = [(m.start(), m.end(), NATIONAL) for m in NATIONAL_BODY.finditer(text, start, end)]
+        bodies += [(m.start(), m.start() + 1, _ABBREVIATIONS[m.group(1)]) for m in _DOC_NUMBER.finditer(text, start, end)]
+        names = [(a, b, r) for a, b, r in places.scan(text, start, end) if not any(x < b and a < y for x, y, _ in bodies)]
+        yield from sorted(bodies + names) if bodies and names else bodies or names
+        start = end + 1
 
 
 def _ranked(text: str) -> Iterator[Mention]:
