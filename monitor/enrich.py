@@ -11,7 +11,7 @@ import datetime as dt
 import re
 
 from monitor import regions
-from monitor.normalize import for_matching
+from monitor.normalize import fold_lines, for_matching
 from monitor.taxonomy import FULL_NAMES, NATIONAL, PROVINCES
 
 _NAMES = {
@@ -220,7 +220,7 @@ def _monthly_period(norm_title: str, norm_text: str, published: dt.date | None) 
 
 def infer_period(kind: str, title: str, text: str, published: dt.date | None = None) -> str | None:
     """"YYYY-MM" for monthly reports, "YYYY" otherwise: title first, then the issue date, then the text."""
-    norm_title, norm_text = for_matching(title), "\n".join(map(for_matching, text.split("\n")))
+    norm_title, norm_text = for_matching(title), "\n".join(fold_lines(text.split("\n")))
     if kind == "monthly_report":
         return _monthly_period(norm_title, norm_text, published)
     if m := _YEAR.search(norm_title):

@@ -26,9 +26,24 @@ def for_matching(text: str) -> str:
     """Simplified, width-folded text of the same length class as the input (idempotent)."""
     if not text:
         return ""
-    if len(text) <= _CACHED_LEN:
-        return _fold_cached(text)
-    return _fold(text)
+    folded = _folded.get(text)
+    if folded is None:
+        folded = _fold(text)
+        _remember(text, folded)
+    return folded
+
+
+def fold_lines(lines: list[str]) -> list[str]:
+    """for_matching of each line; the lines not folded yet go through one conversion together
+    (neither NFKC nor OpenCC moves a line break), which is cheaper than one call per line."""
+    missing = [line for line in dict.fromkeys(lines) if line and line not in _folded]
+    if missing:
+        folded = _fold("\n".join(missing)).split("\n")
+        if len(folded) != len(missing):  # never seen; folding line by line is always right
+            folded = [_fold(line) for line in missing]
+        for line, norm in zip(missing, folded, strict=True):
+            _remember(line, norm)
+    return [for_matching(line) for line in lines]
 
 
 # Characters NFKC leaves alone and that fill Chinese text: ASCII, CJK ideographs, common punctuation.
@@ -67,9 +82,18 @@ def _fold(text: str) -> str:
     return text
 
 
-# A document's lines are folded several times (chrome checks, headings, items): remember short ones.
+# A document's lines are folded several times (chrome checks, headings, items): remember short
+# ones. Emptied when full rather than kept in LRU order: a document's lines are asked for together.
 _CACHED_LEN = 4000
-_fold_cached = lru_cache(maxsize=8192)(_fold)
+_CACHE_SIZE = 8192
+_folded: dict[str, str] = {}
+
+
+def _remember(text: str, folded: str) -> None:
+    if len(text) <= _CACHED_LEN:
+        if len(_folded) >= _CACHE_SIZE:
+            _folded.clear()
+        _folded[text] = folded
 
 
 def fingerprint(text: str) -> str:

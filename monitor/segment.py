@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from monitor.normalize import for_matching
+from monitor.normalize import fold_lines, for_matching
 
 # Lines that are page furniture wherever they appear.
 _CHROME = re.compile(
@@ -55,11 +55,9 @@ class Segment:
 def clean_lines(text: str) -> list[str]:
     """Content lines: tags and blank lines dropped, chrome lines dropped, the tail after a footer cut."""
     out: list[str] = []
-    for raw in text.replace("\r", "\n").split("\n"):
-        line = _TAG.sub("", raw).strip(" \t\u3000\u00a0\ufeff•·")
-        if not line:
-            continue
-        norm = for_matching(line)
+    lines = [line for raw in text.replace("\r", "\n").split("\n")
+             if (line := _TAG.sub("", raw).strip(" \t\u3000\u00a0\ufeff•·"))]
+    for line, norm in zip(lines, fold_lines(lines), strict=True):
         if out and _TERMINAL.search(norm):
             break
         if _CHROME.search(norm) and len(norm) < 80:

@@ -18,7 +18,7 @@ import structlog
 from monitor import dates, enrich, labelmodel, layout, regions, roundup, segment
 from monitor.classify import classify_normalized, is_relevant
 from monitor.docmeta import document_fields, document_json
-from monitor.normalize import for_matching
+from monitor.normalize import fold_lines, for_matching
 from monitor.taxonomy import NATIONAL, REGIONS
 
 log = structlog.get_logger()
@@ -109,7 +109,7 @@ def _dates(seg: segment.Segment, norm_title: str, norm: str, ctx: _Context) -> t
 
 def _item(seq: int, seg: segment.Segment, ctx: _Context) -> ParsedItem:
     text, doc_region, kind = seg.text, ctx.region, ctx.kind
-    norm_title, norm = for_matching(seg.title), "\n".join(map(for_matching, seg.lines))
+    norm_title, norm = for_matching(seg.title), "\n".join(fold_lines(seg.lines))
     labels, evidence = classify_normalized(norm_title, norm[:CLASSIFY_CHARS])
     if kind == "article" and not (is_relevant(f"{norm_title}\n{norm}") if seg.entry else ctx.relevant):
         labels, evidence = [], {}  # an off-topic page (sports day, admissions) never alerts
