@@ -41,7 +41,7 @@ class DocMeta:
 def read_meta(text: str, title: str | None, table: Mapping[str, str] | None = None) -> DocMeta:
     """The three fields, each from the most authoritative place that has it; None where none does."""
     table = table or {}
-    lines = [clean_space(line) for line in (text or "").split("\n") if clean_space(line)]
+    lines = [line for raw in (text or "").split("\n") if (line := clean_space(raw))]
     signer, signed = _signature(lines)
     return DocMeta(
         doc_number=_doc_number(table.get("发文字号"), lines, title),

@@ -33,15 +33,19 @@ _RANGE = r"(?:(?P<y1>\d{4})年)?(?P<m1>\d{1,2})月(?P<d1>\d{1,2})日?\s*[-—–
 _ASOF = r"截[至止](?:(?P<y3>\d{4})年)?(?:(?P<m3>\d{1,2})月)?底"
 _SINGLE = r"(?:(?P<y4>\d{4})年)?(?P<m4>\d{1,2})月(?P<d4>\d{1,2})日"
 _DATE = re.compile(rf"{_RANGE}|{_ASOF}|{_SINGLE}")
-_DATE_START = re.compile(r"[0-9]|截")  # where a date can start: a fast scan, then a match attempt
+# Where a date can start (a number before 年/月, or 截): a fast scan, then a match attempt.
+_DATE_START = re.compile(r"(?<![0-9])[0-9]{1,4}(?=[年月])|截")
 _DEADLINE_AFTER = re.compile(r"\s*(前|之前|以前|为止)")
 _DEADLINE_BEFORE = re.compile(r"(?<!截)(到|至)$")  # applied to the two characters before a date
 
 _UNITS = "个百分点|百分点|人次|门次|个|家|所|人|名|篇|期|件|堂|门|条|起|款|项|次|部|间|台|套|本|种|节|张|份|座|位|批|幅|元|%"
 # Nouns a report puts straight after 万/亿 (1372万教师); after a plain number they are names (985高校).
 _COUNTED = "教师|学生|师生|家长|用户|学校|高校|企业"
-# Starts with a digit so the engine can skip ahead; the "not after a digit, '.' or 第" check is in code.
-_FIGURE = re.compile(rf"([0-9]+(?:\.[0-9]+)?)(余|多)?(万|亿)?(余|多)?(?:({_UNITS})|({_COUNTED}))?")
+# Starts with a digit so the engine can skip ahead, and looks ahead for 万/亿 or a unit so a bare
+# number (a date, a year) fails inside the engine; the "not after a digit, '.' or 第" check is in code.
+_FIGURE = re.compile(rf"([0-9]+(?:\.[0-9]+)?)(?=(?:余|多)?(?:万|亿|{_UNITS}))(余|多)?(万|亿)?(余|多)?"
+                     rf"(?:({_UNITS})|({_COUNTED}))?")
+_MULTIPLIER = {"万": 1e4, "亿": 1e8}
 _DOC_TITLE = re.compile(r"《([^《》\n]{1,100})》")
 
 
@@ -164,10 +168,11 @@ def figures(text: str, norm: str | None = None) -> list[dict]:
     same = len(norm) == len(text)
     out: list[dict] = []
     for m in _FIGURE.finditer(norm):
-        number, mult, unit = m.group(1), m.group(3), m.group(5) or (m.group(6) if m.group(3) else None)
+        number, _, mult, _, unit, counted = m.groups()
+        unit = unit or (counted if mult else None)
         if not (mult or unit) or (m.start() and norm[m.start() - 1] in "0123456789.第"):
             continue
-        value = float(number) * {"万": 1e4, "亿": 1e8}.get(mult or "", 1)
+        value = float(number) * _MULTIPLIER.get(mult, 1)
         value_out: float | int = int(value) if value == int(value) else round(value, 4)
         end = m.end() if unit or not m.group(6) else m.start(6)  # a noun after a plain number is not part of it
         written = (text if same else norm)[m.start():end]

@@ -79,8 +79,12 @@ def first_match(root: HtmlElement, selectors: str | None, min_chars: int = 1) ->
     return None
 
 
+_SPACE = re.compile(r"\s+")  # Unicode whitespace: the ideographic space and NBSP too
+
+
 def clean_space(text: str | None) -> str:
-    return re.sub(r"\s+", " ", (text or "").replace("\u3000", " ").replace("\xa0", " ")).strip()
+    """Runs of any whitespace as one space, none at the ends."""
+    return _SPACE.sub(" ", text or "").strip()
 
 
 def block_text(element: HtmlElement) -> str:

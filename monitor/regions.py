@@ -156,7 +156,9 @@ def _found(text: str) -> Iterator[tuple[int, int, str]]:
         end = len(text) if end < 0 else end
         bodies = [(m.start(), m.end(), NATIONAL) for m in NATIONAL_BODY.finditer(text, start, end)]
         bodies += [(m.start(), m.start() + 1, _ABBREVIATIONS[m.group(1)]) for m in _DOC_NUMBER.finditer(text, start, end)]
-        names = [(a, b, r) for a, b, r in places.scan(text, start, end) if not any(x < b and a < y for x, y, _ in bodies)]
+        names = list(places.scan(text, start, end))
+        if bodies and names:
+            names = [(a, b, r) for a, b, r in names if not any(x < b and a < y for x, y, _ in bodies)]
         yield from sorted(bodies + names) if bodies and names else bodies or names
         start = end + 1
 
