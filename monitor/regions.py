@@ -34,7 +34,7 @@ NATIONAL_BODY = re.compile(
 )
 # Bodies of Taiwan and Hong Kong whose presence makes an unqualified 教育部/教育局 theirs.
 _TAIWAN = re.compile(r"行政院|立法院|国教署|体育署|国民及学前教育署|资安署|资通安全|区网中心|学术网路")
-_HONGKONG = re.compile(r"本港|私隐专员|立法会|教育局常任秘书长|特区政府")
+_HONGKONG = re.compile(r"本港|港闻|私隐专员|立法会|教育局常任秘书长|特区政府")
 
 _CITED = re.compile(r"(贯彻|落实|根据|按照|依据|遵照|响应|学习|传达|参照|对照|转发)[^,。;\n]*$")
 _VENUE_BEFORE = re.compile(r"(在|于|赴|到)[^,。;\n]{0,4}$")
@@ -174,15 +174,18 @@ def mentions(text: str) -> list[Mention]:
     return list(_ranked(text))
 
 
-def _localise(region: str, text: str) -> str:
-    """An unqualified national body in a Taiwanese or Hong Kong text is that territory's."""
-    if region != NATIONAL:
-        return region
+def _territory(text: str) -> str | None:
+    """Taiwan or Hong Kong when the text carries one of their own bodies or news columns."""
     if _TAIWAN.search(text):
         return "台湾"
     if _HONGKONG.search(text):
         return "香港"
-    return region
+    return None
+
+
+def _localise(region: str, text: str) -> str:
+    """An unqualified national body in a Taiwanese or Hong Kong text is that territory's."""
+    return (_territory(text) or region) if region == NATIONAL else region
 
 
 def actor_region(text: str) -> str | None:
@@ -193,7 +196,7 @@ def actor_region(text: str) -> str | None:
             best = mention
         if best.rank == ACTOR:
             break  # the earliest actor: nothing after it can win
-    return _localise(best.region, text) if best else None
+    return _localise(best.region, text) if best else _territory(text)  # a school named only by itself
 
 
 def regions_named(text: str) -> list[str]:
