@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import Table, func, insert, or_
+from sqlalchemy import Table, bindparam, func, insert, or_
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, SQLModel, col, select
 
@@ -142,7 +142,7 @@ def _item_values(document_id: int, parsed_item: Any, now: datetime) -> dict[str,
 def _known_fingerprints(session: Session, prints: Sequence[str]) -> set[str]:
     if not prints:
         return set()
-    return set(session.exec(select(Item.fingerprint).where(col(Item.fingerprint).in_(list(prints)))).all())
+    return set(session.execute(_KNOWN_PRINTS, {"prints": list(prints)}).scalars())
 
 
 def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], routes: Sequence[RouteConfig],
@@ -156,17 +156,16 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
     stored, and matched by route keywords on the document's first item.
     """
     now = now or utcnow()
-    if stored_urls(session, [doc.url]):
-        return SaveResult(document_id=None, skipped=True)
     doc.content_hash = doc.content_hash or fingerprint(doc.text)
-    original = session.exec(select(Document.id).where(Document.content_hash == doc.content_hash,
-                                                      col(Document.duplicate_of).is_(None))).first()
+    original = session.execute(_ORIGINAL, {"hash": doc.content_hash}).scalar()
     doc.fetched_at = now
     doc.duplicate_of = original
-    session.add(doc)
-    session.flush()
-    session.add_all(AttachmentText(document_id=doc.id, seq=n, text=text)
-                    for n, text in enumerate(attachment_texts) if text)
+    doc.id = _insert_document(session, doc)
+    if doc.id is None:
+        return SaveResult(document_id=None, skipped=True)
+    texts = [{"document_id": doc.id, "seq": n, "text": text} for n, text in enumerate(attachment_texts) if text]
+    if texts:
+        session.execute(insert(_ATTACHMENT_TEXTS), texts)
     if original is not None:
         return SaveResult(document_id=doc.id, duplicate_of=original)
     rows = [_item_values(doc.id, p, now) for p in parsed_items]
@@ -181,6 +180,14 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
     return result
 
 
+def _insert_document(session: Session, doc: Document) -> int | None:
+    """The document row's id, or None when its URL is already stored (by this poll's list check
+    or, at the same moment, by another source or process): the unique URL decides, in one
+    statement, without an ORM flush."""
+    stmt = _upsert(session, _DOCUMENTS).on_conflict_do_nothing(index_elements=["url"]).returning(_DOCUMENTS.c.id)
+    return session.execute(stmt, _values(_DOCUMENTS, doc)).scalar()
+
+
 def _insert_items(session: Session, doc: Document, rows: list[dict[str, Any]], attachment_texts: Sequence[str]) -> None:
     """Items, their labels and search text: one executemany per table, the ids read back in one query.
 
@@ -189,7 +196,7 @@ def _insert_items(session: Session, doc: Document, rows: list[dict[str, Any]], a
     count, and each connection's statement cache kept a prepared copy of each, ~10 MB.)
     """
     session.execute(insert(_ITEMS), rows)
-    ids = dict(session.execute(select(Item.seq, Item.id).where(Item.document_id == doc.id)).all())
+    ids = dict(session.execute(_ITEM_IDS, {"document": doc.id}).all())
     labels = []
     for row in rows:
         row["id"] = ids[row["seq"]]
@@ -214,10 +221,17 @@ def _route_rows(doc: Document, rows: list[dict[str, Any]], seen: set[str], files
     return alerts
 
 
+_DOCUMENTS = Document.__table__  # type: ignore[attr-defined]
+_ATTACHMENT_TEXTS = AttachmentText.__table__  # type: ignore[attr-defined]
 _ITEMS = Item.__table__  # type: ignore[attr-defined]
 _LABELS = ItemLabel.__table__  # type: ignore[attr-defined]
 _SEARCH = ItemSearch.__table__  # type: ignore[attr-defined]
 _ALERTS = Alert.__table__  # type: ignore[attr-defined]
+# Statements of every save built once (building one costs about what running it does on SQLite).
+_ORIGINAL = select(_DOCUMENTS.c.id).where(_DOCUMENTS.c.content_hash == bindparam("hash"),
+                                          _DOCUMENTS.c.duplicate_of.is_(None))
+_KNOWN_PRINTS = select(_ITEMS.c.fingerprint).where(_ITEMS.c.fingerprint.in_(bindparam("prints", expanding=True)))
+_ITEM_IDS = select(_ITEMS.c.seq, _ITEMS.c.id).where(_ITEMS.c.document_id == bindparam("document"))
 
 
 def _values(table: Table, row: SQLModel) -> dict[str, Any]:
@@ -264,10 +278,16 @@ def alert_key(item_id: int, route: str, tag: str) -> str:
 
 def _alert_values(item_id: int, doc: Document, route: RouteConfig, now: datetime,
                   match: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    return [_values(_ALERTS, Alert(key=alert_key(item_id, route.name, tag), item_id=item_id, document_id=doc.id,
-                                   source_id=doc.source_id, route=route.name, channel_tag=tag, mode=route.mode,
-                                   created_at=now, next_attempt_at=now, attachment_match=match))
+    """An item's alert rows for one route: the model's defaults (built once) and this alert's values."""
+    return [_ALERT_DEFAULTS | {"key": alert_key(item_id, route.name, tag), "item_id": item_id, "document_id": doc.id,
+                               "source_id": doc.source_id, "route": route.name, "channel_tag": tag,
+                               "mode": route.mode, "created_at": now, "next_attempt_at": now,
+                               "attachment_match": match}
             for tag in dict.fromkeys(route.notify)]
+
+
+# Building an Alert model per row cost more than inserting it.
+_ALERT_DEFAULTS = _values(_ALERTS, Alert(key="", route="", channel_tag="", mode=""))
 
 
 def insert_alerts(session: Session, alerts: Sequence[dict[str, Any]]) -> list[int]:
@@ -278,15 +298,20 @@ def insert_alerts(session: Session, alerts: Sequence[dict[str, Any]]) -> list[in
     """
     if not alerts:
         return []
+    stmt = _upsert(session, _ALERTS).on_conflict_do_nothing(index_elements=["key"]).returning(_ALERTS.c.id)
+    return sorted(session.execute(stmt, list(alerts)).scalars().all())
+
+
+def _upsert(session: Session, table: Table) -> Any:
+    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as upsert
     else:
-        raise NotImplementedError(f"alert ledger on {dialect}")
-    stmt = upsert(_ALERTS).on_conflict_do_nothing(index_elements=["key"]).returning(_ALERTS.c.id)
-    return sorted(session.execute(stmt, list(alerts)).scalars().all())
+        raise NotImplementedError(f"INSERT … ON CONFLICT on {dialect}")
+    return upsert(table)
 
 
 def add_alert(session: Session, alert: Alert) -> bool:
