@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from types import SimpleNamespace
 from typing import Any, Protocol
 
@@ -241,7 +242,7 @@ def _insert_document(session: Session, doc: Document) -> int | None:
     """The document row's id, or None when its URL is already stored (by this poll's list check
     or, at the same moment, by another source or process): the unique URL decides, in one
     statement, without an ORM flush."""
-    stmt = _upsert(session, _DOCUMENTS).on_conflict_do_nothing(index_elements=["url"]).returning(_DOCUMENTS.c.id)
+    stmt = _insert_new(session.get_bind().dialect.name, "document", "url")
     return session.execute(stmt, _values(_DOCUMENTS, doc)).scalar()
 
 
@@ -352,20 +353,22 @@ def insert_alerts(session: Session, alerts: Sequence[dict[str, Any]]) -> list[in
     """
     if not alerts:
         return []
-    stmt = _upsert(session, _ALERTS).on_conflict_do_nothing(index_elements=["key"]).returning(_ALERTS.c.id)
+    stmt = _insert_new(session.get_bind().dialect.name, "alert", "key")
     return sorted(session.execute(stmt, list(alerts)).scalars().all())
 
 
-def _upsert(session: Session, table: Table) -> Any:
-    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
-    dialect = session.get_bind().dialect.name
+@cache
+def _insert_new(dialect: str, table: str, key: str) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, built once per dialect (SQLite and
+    PostgreSQL spell it alike): the unique key decides whether the row is new."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as upsert
     else:
         raise NotImplementedError(f"INSERT … ON CONFLICT on {dialect}")
-    return upsert(table)
+    target = SQLModel.metadata.tables[table]
+    return upsert(target).on_conflict_do_nothing(index_elements=[key]).returning(target.c.id)
 
 
 def add_alert(session: Session, alert: Alert) -> bool:
