@@ -211,7 +211,7 @@ def save_draft(session: Session, draft: DocumentDraft) -> SaveResult:
         return SaveResult(document_id=None, skipped=True)
     texts = [{"document_id": doc.id, "seq": n, "text": text} for n, text in enumerate(draft.attachment_texts) if text]
     if texts:
-        session.execute(insert(_ATTACHMENT_TEXTS), texts)
+        session.execute(_INSERT[_ATTACHMENT_TEXTS.name], texts)
     if doc.duplicate_of is not None:
         return SaveResult(document_id=doc.id, duplicate_of=doc.duplicate_of)
     result = SaveResult(document_id=doc.id, new_items=len(draft.rows))
@@ -253,15 +253,15 @@ def _insert_items(session: Session, document_id: int, rows: list[dict[str, Any]]
     and still fails the save. (Not a multi-row INSERT … RETURNING: its SQL differs with every item
     count, and each connection's statement cache kept a prepared copy of each, ~10 MB.)
     """
-    session.execute(insert(_ITEMS), [row | {"document_id": document_id} for row in rows])
+    session.execute(_INSERT[_ITEMS.name], [row | {"document_id": document_id} for row in rows])
     ids = dict(session.execute(_ITEM_IDS, {"document": document_id}).all())
     labels = []
     for row in rows:
         row["id"] = ids[row["seq"]]
         labels.extend({"item_id": row["id"], "label": lab} for lab in dict.fromkeys(row["labels"]))
     if labels:
-        session.execute(insert(_LABELS), labels)
-    session.execute(insert(_SEARCH), [{"item_id": row["id"], "body": body} for row, body in zip(rows, bodies, strict=True)])
+        session.execute(_INSERT[_LABELS.name], labels)
+    session.execute(_INSERT[_SEARCH.name], [{"item_id": row["id"], "body": body} for row, body in zip(rows, bodies, strict=True)])
 
 
 def _alert_rows(draft: DocumentDraft, seen: set[str]) -> list[dict[str, Any]]:
@@ -287,6 +287,7 @@ _ORIGINAL = select(_DOCUMENTS.c.id).where(_DOCUMENTS.c.content_hash == bindparam
                                           _DOCUMENTS.c.duplicate_of.is_(None))
 _KNOWN_PRINTS = select(_ITEMS.c.fingerprint).where(_ITEMS.c.fingerprint.in_(bindparam("prints", expanding=True)))
 _ITEM_IDS = select(_ITEMS.c.seq, _ITEMS.c.id).where(_ITEMS.c.document_id == bindparam("document"))
+_INSERT = {table.name: insert(table) for table in (_ATTACHMENT_TEXTS, _ITEMS, _LABELS, _SEARCH)}
 
 
 def _values(table: Table, row: SQLModel) -> dict[str, Any]:
