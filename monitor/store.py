@@ -261,7 +261,8 @@ def _insert_items(session: Session, document_id: int, rows: list[dict[str, Any]]
         labels.extend({"item_id": row["id"], "label": lab} for lab in dict.fromkeys(row["labels"]))
     if labels:
         session.execute(_INSERT[_LABELS.name], labels)
-    session.execute(_INSERT[_SEARCH.name], [{"item_id": row["id"], "body": body} for row, body in zip(rows, bodies, strict=True)])
+    search = [{"item_id": row["id"], "body": body} for row, body in zip(rows, bodies, strict=True)]
+    session.execute(_INSERT[_SEARCH.name], search)
 
 
 def _alert_rows(draft: DocumentDraft, seen: set[str]) -> list[dict[str, Any]]:
