@@ -14,12 +14,13 @@ from sqlmodel import col, select
 from monitor.channels import Channels, SendReport
 from monitor.db import session_scope
 from monitor.deliver import alert_item, claim, finish, load_alert_items, operator_failure_notice, receipts
+from monitor.itemquery import attachment_texts
 from monitor.models import Alert, DigestRun, Document, Item, utcnow
 from monitor.reminders import china_today, deadline_notes
 from monitor.render import AlertItem, DeadlineNote, digest_html
 from monitor.route import attachment_match, matches
 from monitor.settings import DeliveryConfig, RouteConfig
-from monitor.store import attachment_texts, items_with_documents, routed_rows
+from monitor.store import items_with_documents, routed_rows
 
 log = structlog.get_logger()
 

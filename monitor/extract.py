@@ -171,15 +171,33 @@ def _info_table(root: HtmlElement) -> dict[str, str]:
 
 
 def _attachments(scope: HtmlElement, url: str) -> list[dict[str, str]]:
-    """Links to files (PDF, Word, spreadsheets …) or named 附件…, resolved against the article URL, once each."""
+    """Links to files (PDF, Word, spreadsheets …) or named 附件…, resolved against the article URL, once each.
+
+    Only a link that can be one is resolved (urljoin on every navigation link was a third of the
+    extraction): one whose text names an attachment, or whose href holds a file suffix anywhere —
+    a resolved path's last segment comes from the href, or from the page's own path when the href
+    has none, and urlsplit drops tabs and line breaks first, as _may_be_file does.
+    """
     found: dict[str, dict[str, str]] = {}
+    page_is_file = bool(_ATTACHMENT.search(urlsplit(url).path))
     for anchor in scope.iter("a"):
-        target = absolute(url, anchor.get("href") or "")
-        path = urlsplit(target).path if target else ""
+        href = anchor.get("href") or ""
         named = _NAMED_ATTACHMENT.match(clean_space(anchor.text_content()))
+        if not (named or page_is_file or _may_be_file(href)):
+            continue
+        target = absolute(url, href)
+        path = urlsplit(target).path if target else ""
         if target and target != url and (_ATTACHMENT.search(path) or named):
             found.setdefault(target, {"url": target, "name": _attachment_name(anchor, path)})
     return list(found.values())
+
+
+_FILE_SUFFIX = re.compile(_ATTACHMENT.pattern.removesuffix("$"), re.IGNORECASE)
+_URL_DROPPED = str.maketrans("", "", "\t\r\n")  # what urlsplit removes from a URL before reading it
+
+
+def _may_be_file(href: str) -> bool:
+    return bool(_FILE_SUFFIX.search(href.translate(_URL_DROPPED)))
 
 
 def _attachment_name(anchor: HtmlElement, path: str) -> str:

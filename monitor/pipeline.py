@@ -23,11 +23,13 @@ from monitor.sourcehealth import HealthBatch, PollOutcome, good_poll, record_hea
 from monitor.store import (
     GONE,
     clear_article_failure,
+    draft_document,
     failing_articles,
     get_validators,
+    one_writer,
     put_validators,
     record_article_failure,
-    save_document,
+    save_draft,
     stored_urls,
 )
 
@@ -224,9 +226,10 @@ def _store_article(source: Source, ctx: PollContext, link: listing.Link, result:
                    attachments=[f.summary() for f in files] if files is not None else article.attachments,
                    doc_number=parsed.doc_number, issuer=parsed.issuer, deadlines=parsed.deadlines,
                    signed_at=dt.date.fromisoformat(parsed.signed_at) if parsed.signed_at else None)
-    with session_scope(ctx.engine) as session:
-        saved = save_document(session, doc, parsed.items, ctx.routes, ctx.settings.max_age,
-                              attachment_texts=[f.text for f in files or []])
+    draft = draft_document(doc, parsed.items, ctx.routes, ctx.settings.max_age,
+                           attachment_texts=[f.text for f in files or []])
+    with one_writer(ctx.engine), session_scope(ctx.engine) as session:
+        saved = save_draft(session, draft)
     if not saved.skipped:
         result.new_documents += 1
         result.new_items += saved.new_items

@@ -22,11 +22,12 @@ from sqlmodel import Session, col, select
 from monitor.channels import Channels, SendReport
 from monitor.db import session_scope
 from monitor.deliver import alert_item, load_alert_items, receipts
+from monitor.itemquery import attachment_texts
 from monitor.models import Alert, Document, Item, utcnow
 from monitor.render import DISPLAY_TZ, AlertItem, DeadlineNote, render_reminder
 from monitor.route import attachment_match, matches
 from monitor.settings import RouteConfig
-from monitor.store import add_alert, attachment_texts, items_with_documents, routed_rows
+from monitor.store import add_alert, items_with_documents, routed_rows
 from monitor.workdays import add_workdays
 
 log = structlog.get_logger()

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import Table, func, insert, or_
-from sqlalchemy.orm import load_only
+from sqlalchemy import Table, bindparam, func, insert
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
+# The read side lives in monitor.itemquery; its names stay importable from here.
+from monitor.itemquery import (  # noqa: F401
+    ItemQuery,
+    count_items_by_label,
+    item_json,
+    items_with_documents,
+    query_items,
+)
 from monitor.models import (
     Alert,
     ArticleFailure,
@@ -26,7 +38,7 @@ from monitor.models import (
 )
 from monitor.normalize import fingerprint, for_matching
 from monitor.route import RoutedItem, attachment_match, select_routes
-from monitor.search import matching_items, search_body
+from monitor.search import search_body
 from monitor.settings import RouteConfig
 
 # Shorter items (a withheld "(略)" entry, a one-line heading) recur month after month and are news each time.
@@ -126,10 +138,10 @@ def _iso_date(value: str | None) -> dt.date | None:
         return None
 
 
-def _item_values(document_id: int, parsed_item: Any, now: datetime) -> dict[str, Any]:
+def _item_values(parsed_item: Any, now: datetime) -> dict[str, Any]:
     """An item's column values (a plain dict: building an Item model per row cost more than its insert)."""
     return {
-        "document_id": document_id, "seq": parsed_item.seq, "section": parsed_item.section,
+        "seq": parsed_item.seq, "section": parsed_item.section,
         "title": parsed_item.title or "", "text": parsed_item.text or "", "labels": list(parsed_item.labels),
         "evidence": dict(parsed_item.evidence), "region": parsed_item.region,
         "regions_mentioned": list(parsed_item.regions_mentioned), "date": _iso_date(parsed_item.date),
@@ -142,7 +154,39 @@ def _item_values(document_id: int, parsed_item: Any, now: datetime) -> dict[str,
 def _known_fingerprints(session: Session, prints: Sequence[str]) -> set[str]:
     if not prints:
         return set()
-    return set(session.exec(select(Item.fingerprint).where(col(Item.fingerprint).in_(list(prints)))).all())
+    return set(session.execute(_KNOWN_PRINTS, {"prints": list(prints)}).scalars())
+
+
+@dataclass
+class DocumentDraft:
+    """A document with every value its save needs computed beforehand — item rows, fingerprints,
+    search text, matching routes — so the transaction that writes it holds the database's write
+    lock (SQLite has one writer at a time) only for its statements."""
+
+    doc: Document
+    rows: list[dict[str, Any]]  # item column values, without ids
+    bodies: list[str]  # each item's search text
+    routes: list[list[tuple[RouteConfig, dict[str, str] | None]]]  # each item's routes and attachment match
+    attachment_texts: Sequence[str]
+    now: datetime
+
+
+def draft_document(doc: Document, parsed_items: Sequence[Any], routes: Sequence[RouteConfig],
+                   default_max_age: timedelta, now: datetime | None = None,
+                   attachment_texts: Sequence[str] = ()) -> DocumentDraft:
+    """Everything of a save that needs no database; pure."""
+    now = now or utcnow()
+    doc.content_hash = doc.content_hash or fingerprint(doc.text)
+    doc.fetched_at = now
+    rows = [_item_values(p, now) for p in parsed_items]
+    files = attached(doc, attachment_texts)
+    bodies, matched = [], []
+    for n, row in enumerate(rows):
+        bodies.append(search_body(row["title"], row["text"], doc.title, attachment_texts if n == 0 else ()))
+        routed = routed_item(SimpleNamespace(**row), doc, files if n == 0 else ())
+        matched.append([(route, attachment_match(route, routed))
+                        for route in select_routes(routes, routed, now, default_max_age)])
+    return DocumentDraft(doc, rows, bodies, matched, attachment_texts, now)
 
 
 def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], routes: Sequence[RouteConfig],
@@ -155,69 +199,96 @@ def save_document(session: Session, doc: Document, parsed_items: Sequence[Any], 
     stored elsewhere are stored but not routed. `attachment_texts` go with `doc.attachments`, in order:
     stored, and matched by route keywords on the document's first item.
     """
-    now = now or utcnow()
-    if stored_urls(session, [doc.url]):
+    return save_draft(session, draft_document(doc, parsed_items, routes, default_max_age, now, attachment_texts))
+
+
+def save_draft(session: Session, draft: DocumentDraft) -> SaveResult:
+    """save_document's statements, for a draft made before the transaction."""
+    doc = draft.doc
+    doc.duplicate_of = session.execute(_ORIGINAL, {"hash": doc.content_hash}).scalar()
+    doc.id = _insert_document(session, doc)
+    if doc.id is None:
         return SaveResult(document_id=None, skipped=True)
-    doc.content_hash = doc.content_hash or fingerprint(doc.text)
-    original = session.exec(select(Document.id).where(Document.content_hash == doc.content_hash,
-                                                      col(Document.duplicate_of).is_(None))).first()
-    doc.fetched_at = now
-    doc.duplicate_of = original
-    session.add(doc)
-    session.flush()
-    session.add_all(AttachmentText(document_id=doc.id, seq=n, text=text)
-                    for n, text in enumerate(attachment_texts) if text)
-    if original is not None:
-        return SaveResult(document_id=doc.id, duplicate_of=original)
-    rows = [_item_values(doc.id, p, now) for p in parsed_items]
-    seen = _known_fingerprints(session, [r["fingerprint"] for r in rows])
-    result = SaveResult(document_id=doc.id, new_items=len(rows))
-    if not rows:
+    texts = [{"document_id": doc.id, "seq": n, "text": text} for n, text in enumerate(draft.attachment_texts) if text]
+    if texts:
+        session.execute(_INSERT[_ATTACHMENT_TEXTS.name], texts)
+    if doc.duplicate_of is not None:
+        return SaveResult(document_id=doc.id, duplicate_of=doc.duplicate_of)
+    result = SaveResult(document_id=doc.id, new_items=len(draft.rows))
+    if not draft.rows:
         return result
-    _insert_items(session, doc, rows, attachment_texts)
-    alerts = _route_rows(doc, rows, seen, attached(doc, attachment_texts), routes, default_max_age, now)
-    result.alert_ids = insert_alerts(session, alerts)
+    seen = _known_fingerprints(session, [r["fingerprint"] for r in draft.rows])
+    _insert_items(session, doc.id, draft.rows, draft.bodies)
+    result.alert_ids = insert_alerts(session, _alert_rows(draft, seen))
     result.alerts = len(result.alert_ids)
     return result
 
 
-def _insert_items(session: Session, doc: Document, rows: list[dict[str, Any]], attachment_texts: Sequence[str]) -> None:
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def one_writer(engine: Engine) -> AbstractContextManager[Any]:
+    """Held around a document's write transaction on SQLite, which takes one writer at a time:
+    the poll threads then queue on a lock that hands over the moment it is free, instead of
+    SQLite's busy handler, which sleeps 1, 2, 5 … 100 ms between tries. (PostgreSQL: no lock.)"""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(engine, threading.Lock())
+
+
+def _insert_document(session: Session, doc: Document) -> int | None:
+    """The document row's id, or None when its URL is already stored (by this poll's list check
+    or, at the same moment, by another source or process): the unique URL decides, in one
+    statement, without an ORM flush."""
+    stmt = _insert_new(session.get_bind().dialect.name, "document", "url")
+    return session.execute(stmt, _values(_DOCUMENTS, doc)).scalar()
+
+
+def _insert_items(session: Session, document_id: int, rows: list[dict[str, Any]], bodies: list[str]) -> None:
     """Items, their labels and search text: one executemany per table, the ids read back in one query.
 
     Items and labels of a document inserted a moment ago cannot exist yet: a clash there is a bug
     and still fails the save. (Not a multi-row INSERT … RETURNING: its SQL differs with every item
     count, and each connection's statement cache kept a prepared copy of each, ~10 MB.)
     """
-    session.execute(insert(_ITEMS), rows)
-    ids = dict(session.execute(select(Item.seq, Item.id).where(Item.document_id == doc.id)).all())
+    session.execute(_INSERT[_ITEMS.name], [row | {"document_id": document_id} for row in rows])
+    ids = dict(session.execute(_ITEM_IDS, {"document": document_id}).all())
     labels = []
     for row in rows:
         row["id"] = ids[row["seq"]]
         labels.extend({"item_id": row["id"], "label": lab} for lab in dict.fromkeys(row["labels"]))
     if labels:
-        session.execute(insert(_LABELS), labels)
-    session.execute(insert(_SEARCH), [{"item_id": row["id"], "body": search_body(
-        row["title"], row["text"], doc.title, attachment_texts if row is rows[0] else ())} for row in rows])
+        session.execute(_INSERT[_LABELS.name], labels)
+    search = [{"item_id": row["id"], "body": body} for row, body in zip(rows, bodies, strict=True)]
+    session.execute(_INSERT[_SEARCH.name], search)
 
 
-def _route_rows(doc: Document, rows: list[dict[str, Any]], seen: set[str], files: Sequence[Any],
-                routes: Sequence[RouteConfig], default_max_age: timedelta, now: datetime) -> list[dict[str, Any]]:
-    """The alert rows of the fresh new items; a document's attachments count for its first item."""
+def _alert_rows(draft: DocumentDraft, seen: set[str]) -> list[dict[str, Any]]:
+    """The alert rows of the fresh new items (stored items with an id)."""
     alerts: list[dict[str, Any]] = []
-    for row in rows:
+    for row, routes in zip(draft.rows, draft.routes, strict=True):
         if row["fingerprint"] in seen and len(row["text"]) >= MIN_DEDUP_TEXT:
             continue  # the same paragraph was stored before (a republished copy): not news
         seen.add(row["fingerprint"])
-        routed = routed_item(SimpleNamespace(**row), doc, files if row is rows[0] else ())
-        for route in select_routes(routes, routed, now, default_max_age):
-            alerts.extend(_alert_values(row["id"], doc, route, now, attachment_match(route, routed)))
+        for route, match in routes:
+            alerts.extend(_alert_values(row["id"], draft.doc, route, draft.now, match))
     return alerts
 
 
+_DOCUMENTS = Document.__table__  # type: ignore[attr-defined]
+_ATTACHMENT_TEXTS = AttachmentText.__table__  # type: ignore[attr-defined]
 _ITEMS = Item.__table__  # type: ignore[attr-defined]
 _LABELS = ItemLabel.__table__  # type: ignore[attr-defined]
 _SEARCH = ItemSearch.__table__  # type: ignore[attr-defined]
 _ALERTS = Alert.__table__  # type: ignore[attr-defined]
+# Statements of every save built once (building one costs about what running it does on SQLite).
+_ORIGINAL = select(_DOCUMENTS.c.id).where(_DOCUMENTS.c.content_hash == bindparam("hash"),
+                                          _DOCUMENTS.c.duplicate_of.is_(None))
+_KNOWN_PRINTS = select(_ITEMS.c.fingerprint).where(_ITEMS.c.fingerprint.in_(bindparam("prints", expanding=True)))
+_ITEM_IDS = select(_ITEMS.c.seq, _ITEMS.c.id).where(_ITEMS.c.document_id == bindparam("document"))
+_INSERT = {table.name: insert(table) for table in (_ATTACHMENT_TEXTS, _ITEMS, _LABELS, _SEARCH)}
 
 
 def _values(table: Table, row: SQLModel) -> dict[str, Any]:
@@ -264,10 +335,16 @@ def alert_key(item_id: int, route: str, tag: str) -> str:
 
 def _alert_values(item_id: int, doc: Document, route: RouteConfig, now: datetime,
                   match: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    return [_values(_ALERTS, Alert(key=alert_key(item_id, route.name, tag), item_id=item_id, document_id=doc.id,
-                                   source_id=doc.source_id, route=route.name, channel_tag=tag, mode=route.mode,
-                                   created_at=now, next_attempt_at=now, attachment_match=match))
+    """An item's alert rows for one route: the model's defaults (built once) and this alert's values."""
+    return [_ALERT_DEFAULTS | {"key": alert_key(item_id, route.name, tag), "item_id": item_id, "document_id": doc.id,
+                               "source_id": doc.source_id, "route": route.name, "channel_tag": tag,
+                               "mode": route.mode, "created_at": now, "next_attempt_at": now,
+                               "attachment_match": match}
             for tag in dict.fromkeys(route.notify)]
+
+
+# Building an Alert model per row cost more than inserting it.
+_ALERT_DEFAULTS = _values(_ALERTS, Alert(key="", route="", channel_tag="", mode=""))
 
 
 def insert_alerts(session: Session, alerts: Sequence[dict[str, Any]]) -> list[int]:
@@ -278,15 +355,22 @@ def insert_alerts(session: Session, alerts: Sequence[dict[str, Any]]) -> list[in
     """
     if not alerts:
         return []
-    dialect = session.get_bind().dialect.name
+    stmt = _insert_new(session.get_bind().dialect.name, "alert", "key")
+    return sorted(session.execute(stmt, list(alerts)).scalars().all())
+
+
+@cache
+def _insert_new(dialect: str, table: str, key: str) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, built once per dialect (SQLite and
+    PostgreSQL spell it alike): the unique key decides whether the row is new."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as upsert
     else:
-        raise NotImplementedError(f"alert ledger on {dialect}")
-    stmt = upsert(_ALERTS).on_conflict_do_nothing(index_elements=["key"]).returning(_ALERTS.c.id)
-    return sorted(session.execute(stmt, list(alerts)).scalars().all())
+        raise NotImplementedError(f"INSERT … ON CONFLICT on {dialect}")
+    target = SQLModel.metadata.tables[table]
+    return upsert(target).on_conflict_do_nothing(index_elements=[key]).returning(target.c.id)
 
 
 def add_alert(session: Session, alert: Alert) -> bool:
@@ -295,92 +379,3 @@ def add_alert(session: Session, alert: Alert) -> bool:
     if ids:
         alert.id = ids[0]
     return bool(ids)
-
-
-@dataclass
-class ItemQuery:
-    """Filters of `items`, the web view, its feeds and API; `before` is a keyset cursor
-    (first_seen_at, id): the page starts after that item, however deep into history."""
-
-    labels: Sequence[str] = ()
-    regions: Sequence[str] = ()
-    sources: Sequence[str] = ()
-    since: datetime | None = None
-    until: datetime | None = None
-    text: str = ""  # full-text search (monitor.search)
-    before: tuple[datetime, int] | None = None
-    limit: int | None = None
-
-
-def items_with_documents() -> Any:
-    """SELECT items joined to their documents' summary columns: a document's text and raw page
-    (tens of kilobytes each) are not what an item list, an alert or a digest shows."""
-    return (select(Item, Document).join(Document, Item.document_id == Document.id)
-            .options(load_only(Document.id, Document.url, Document.title, Document.source_id,  # type: ignore[arg-type]
-                               Document.published_at, Document.duplicate_of, Document.doc_number,
-                               Document.issuer, Document.signed_at, Document.deadlines, Document.attachments)))
-
-
-def query_items(session: Session, q: ItemQuery) -> list[tuple[Item, Document]]:
-    """Stored items with their documents, newest first."""
-    stmt = items_with_documents()
-    if q.labels:
-        # A correlated EXISTS lets the planner walk items newest first (or by date range) and probe
-        # the (label, item_id) index, instead of collecting every item a common label ever had.
-        labelled = select(ItemLabel.item_id).where(col(ItemLabel.label).in_(list(q.labels)),
-                                                   ItemLabel.item_id == Item.id)
-        stmt = stmt.where(labelled.exists())
-    if q.regions:
-        stmt = stmt.where(col(Item.region).in_(list(q.regions)))
-    if q.sources:
-        stmt = stmt.where(col(Document.source_id).in_(list(q.sources)))
-    if q.since:
-        stmt = stmt.where(Item.first_seen_at >= q.since)
-    if q.until:
-        stmt = stmt.where(Item.first_seen_at < q.until)
-    found = matching_items(session.get_bind().dialect.name, q.text)
-    if found is not None:
-        stmt = stmt.where(found)
-    if q.before:
-        moment, item_id = q.before
-        # `<=` first: a range the first_seen_at index seeks to, on SQLite and PostgreSQL alike
-        stmt = stmt.where(col(Item.first_seen_at) <= moment,
-                          or_(col(Item.first_seen_at) < moment, col(Item.id) < item_id))
-    stmt = stmt.order_by(col(Item.first_seen_at).desc(), col(Item.id).desc())
-    if q.limit:
-        stmt = stmt.limit(q.limit)
-    return list(session.exec(stmt).all())
-
-
-def item_json(item: Item, doc: Document) -> dict[str, Any]:
-    """The `items --json` object (and /api/items'): parse's item fields plus where the item came from,
-    and its id (the web view's /items/{id})."""
-    from monitor.docmeta import document_json  # its date and deadline parsers are not a poll's concern
-
-    return {
-        "id": item.id, "seq": item.seq, "section": item.section, "title": item.title, "text": item.text,
-        "labels": item.labels, "evidence": item.evidence, "region": item.region,
-        "regions_mentioned": item.regions_mentioned,
-        "date": item.date.isoformat() if item.date else None,
-        "date_end": item.date_end.isoformat() if item.date_end else None,
-        "figures": item.figures, "doc_titles": item.doc_titles, "redacted": item.redacted,
-        "document_url": doc.url, "document_title": doc.title, "source": doc.source_id,
-        "published_at": doc.published_at.isoformat() if doc.published_at else None,
-        "first_seen_at": item.first_seen_at.isoformat(),
-    } | document_json(doc.doc_number, doc.issuer, doc.signed_at.isoformat() if doc.signed_at else None,
-                      doc.deadlines, doc.attachments)
-
-
-def attachment_texts(session: Session, document_ids: Sequence[int | None]) -> dict[tuple[int, int], str]:
-    """(document id, attachment position) → the text read from that attachment."""
-    ids = [i for i in dict.fromkeys(document_ids) if i is not None]
-    found: dict[tuple[int, int], str] = {}
-    for start in range(0, len(ids), 500):
-        rows = session.exec(select(AttachmentText).where(col(AttachmentText.document_id).in_(ids[start:start + 500])))
-        found.update(((row.document_id, row.seq), row.text) for row in rows)
-    return found
-
-
-def count_items_by_label(session: Session) -> dict[str, int]:
-    rows = session.exec(select(ItemLabel.label, func.count()).group_by(ItemLabel.label)).all()
-    return dict(rows)

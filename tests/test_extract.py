@@ -93,6 +93,18 @@ def test_links_named_as_attachments_count_without_a_file_suffix_but_a_downloads_
                      {"url": "https://jyt.example.gov.cn/down.jsp?id=8", "name": "申报表"}]
 
 
+def test_file_links_are_found_however_their_href_is_written() -> None:
+    """Only links that can be files are resolved; what urljoin and urlsplit make of an href still decides."""
+    html = ("<html><body><div class=TRS_Editor><p>正文。</p>"
+            "<p><a href='../fj/%E5%90%8D%E5%8D%95.PDF'>名单</a></p><p><a href='./a.p&#9;df'>表</a></p>"
+            "<p><a href='?page=2'>下一页</a></p><p><a href='mailto:a@example.gov.cn'>联系</a></p></div></body></html>")
+    found = extract_article(html, "https://jyt.example.gov.cn/tzgg/t1.html", source(MOE_ART), None).attachments
+    assert found == [{"url": "https://jyt.example.gov.cn/fj/%E5%90%8D%E5%8D%95.PDF", "name": "名单"},
+                     {"url": "https://jyt.example.gov.cn/tzgg/a.pdf", "name": "表"}]
+    as_file = extract_article(html, "https://jyt.example.gov.cn/tzgg/notice.pdf", source(MOE_ART), None).attachments
+    assert {"url": "https://jyt.example.gov.cn/tzgg/notice.pdf?page=2", "name": "下一页"} in as_file
+
+
 def test_moe_date_source_variant_takes_the_date_line() -> None:
     article = extract(page("moe_article_date_source.html"))
     assert article.published_at == at(2026, 7, 19, 16, 5)

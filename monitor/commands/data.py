@@ -188,7 +188,7 @@ def items(app: AppContext, labels: tuple[str, ...], regions: tuple[str, ...], so
 def _show_attachment_texts(app: AppContext, rows: list[Any]) -> None:
     """Each listed document's attachments with the text read from them (or why there is none)."""
     from monitor.db import session_scope
-    from monitor.store import attachment_texts
+    from monitor.itemquery import attachment_texts
 
     docs = list({doc.id: doc for _, doc in rows}.values())
     with session_scope(app.engine) as session:
