@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from monitor.classify import strip_glosses
 from monitor.taxonomy import LABELS
 
 MODEL_PATH = Path(__file__).with_name("data") / "labelmodel.json"
@@ -45,8 +46,9 @@ def features(heading: str, body: str, evidence: dict[str, list[str]], kind: str,
     out = {f"k:{kind}"}
     if notice:
         out.add("notice")
-    lead = body[:LEAD_CHARS]
-    clauses = _Clauses(f"{heading}\n{body[:2000]}")
+    heading, head = strip_glosses(heading), strip_glosses(body[:2000])
+    lead = head[:LEAD_CHARS]
+    clauses = _Clauses(f"{heading}\n{head}")
     for label, cues in evidence.items():
         plain = [c.removeprefix("名称:") for c in cues]
         out.add(f"r:{label}")
