@@ -52,3 +52,19 @@ def test_training_learns_when_a_cue_is_a_mention() -> None:
     mention = ({"r:meeting", "k:article"}, set())
     model = labelmodel.train([action] * 6 + [mention] * 6, c=3.0)
     assert labelmodel.decide(model, action[0])["meeting"] > 0.7 > 0.3 > labelmodel.decide(model, mention[0])["meeting"]
+
+
+def test_a_cue_said_once_far_down_a_long_item_is_marked_as_a_mention() -> None:
+    body = "学校召开教师大会，部署新学期工作。" + "各年级汇报教学安排。" * 60 + "会上还提到人工智能。"
+    feats = labelmodel.features("新学期工作部署", body, {"artificial_intelligence": ["人工智能"]}, "article", False)
+    assert {"p2:artificial_intelligence", "c0:artificial_intelligence", "once-long:artificial_intelligence"} <= feats
+    lead = labelmodel.features("人工智能课程开课", "人工智能课程今天开课，人工智能教师到位。",
+                               {"artificial_intelligence": ["人工智能"]}, "article", False)
+    assert {"h:artificial_intelligence", "l:artificial_intelligence", "p0:artificial_intelligence",
+            "c1:artificial_intelligence"} <= lead
+
+
+def test_a_label_weighs_its_own_cues_and_the_other_candidates_only() -> None:
+    feats = {"r:meeting", "h:meeting", "r:training", "h:training", "k:article", "notice"}
+    assert set(labelmodel.own_features(feats, "meeting")) == {"r:meeting", "h:meeting", "r:training",
+                                                             "k:article", "notice"}
