@@ -16,7 +16,6 @@ from __future__ import annotations
 import bisect
 import json
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,7 +48,6 @@ def features(heading: str, body: str, evidence: dict[str, list[str]], kind: str,
     if notice:
         out.add("notice")
     heading, head = strip_glosses(heading), strip_glosses(body[:2000])
-    clauses = _Clauses(f"{heading}\n{head}")
     long = len(body) > LONG_CHARS
     for label, cues in evidence.items():
         plain = [c.removeprefix("名称:") for c in cues]
@@ -57,7 +55,6 @@ def features(heading: str, body: str, evidence: dict[str, list[str]], kind: str,
         if any(c.startswith("名称:") for c in cues):
             out.add(f"name:{label}")
         out.update(f"{f}:{label}" for f in _placement(plain, heading, head, long))
-        out.update(f"{role}:{label}" for role in clauses.roles(plain))
     return out
 
 
@@ -67,51 +64,23 @@ def _placement(cues: list[str], heading: str, head: str, long: bool) -> list[str
     h: in the heading; l: in the lead; p0/p1/p2/p3: the first cue in the first 150, 500, 2000
     characters of the body, or not there; c0/c1/c2: one, two or three, more occurrences.
     """
-    found = [at for c in cues if (at := head.find(c)) >= 0]
-    place = bisect.bisect_right(POSITIONS, min(found)) if found else len(POSITIONS)
-    count = sum(head.count(c) + heading.count(c) for c in cues)
+    first, count, in_heading = len(head), 0, False
+    for cue in cues:
+        if n := head.count(cue):
+            count += n
+            first = min(first, head.find(cue))
+        if cue in heading:
+            in_heading = True
+            count += heading.count(cue)
+    place = bisect.bisect_right(POSITIONS, first) if first < len(head) else len(POSITIONS)
     out = [f"p{place}", f"c{0 if count <= 1 else 1 if count <= 3 else 2}"]
-    if any(c in heading for c in cues):
+    if in_heading:
         out.append("h")
     if place == 0:
         out.append("l")
     if count <= 1 and long:
         out.append("once-long")
     return out
-
-
-_CLAUSE_SPLIT = re.compile(r"[,，。;；!！?？\n]")
-_ACTION = re.compile(r"召开|举办|举行|开展|组织|印发|发布|出台|上线|启动|开通|完成|启用|公布|获得|荣获|评选|遭|被")
-_MENTION = re.compile(r"推进|加强|鼓励|支持|要求|将|计划|推动|围绕|结合|提升|促进|助力|融合|为了|旨在|以及|等")
-CLAUSE_LOOKBACK = 60
-
-
-class _Clauses:
-    """An item's head text with its clause boundaries found once, for every label's cues."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.ends = [m.start() for m in _CLAUSE_SPLIT.finditer(text)]
-
-    def around(self, at: int, end: int) -> str:
-        i = bisect.bisect_left(self.ends, at)
-        start = max(self.ends[i - 1] + 1 if i else 0, at - CLAUSE_LOOKBACK)
-        j = bisect.bisect_left(self.ends, end)
-        return self.text[max(start, 0):self.ends[j] if j < len(self.ends) else len(self.text)]
-
-    def roles(self, cues: list[str]) -> set[str]:
-        """Whether the first clause holding a cue reports an action (召开, 印发 …) or only context."""
-        roles = set()
-        for cue in cues[:1]:
-            at = self.text.find(cue)
-            if at < 0:
-                continue
-            clause = self.around(at, at + len(cue))
-            if _ACTION.search(clause):
-                roles.add("act")
-            if _MENTION.search(clause):
-                roles.add("ctx")
-        return roles
 
 
 def decide(model: Model, feats: set[str], labels: Iterable[str] | None = None) -> dict[str, float]:
@@ -139,10 +108,10 @@ def refine(model: Model | None, heading: str, body: str, labels: list[str], evid
     """
     if model is None:
         return labels, evidence
-    feats = features(heading, body, evidence, kind, notice)
-    keep = candidates(feats)
+    keep = set(evidence) | ({"policy_document"} if notice else set())  # = candidates(features(…))
     if not keep:
         return [], {}
+    feats = features(heading, body, evidence, kind, notice)
     probs = decide(model, feats, keep)
     chosen = [lab for lab in LABELS if probs.get(lab, 0.0) >= THRESHOLD]
     return chosen, {lab: evidence.get(lab) or ["公文"] for lab in chosen}  # only a 公文 lacks a cue
