@@ -64,7 +64,18 @@ def test_a_cue_said_once_far_down_a_long_item_is_marked_as_a_mention() -> None:
             "c1:artificial_intelligence"} <= lead
 
 
-def test_a_label_weighs_its_own_cues_and_the_other_candidates_only() -> None:
+def test_a_pair_shares_its_labels_cue_features_and_keeps_its_context() -> None:
     feats = {"r:meeting", "h:meeting", "r:training", "h:training", "k:article", "notice"}
-    assert set(labelmodel.own_features(feats, "meeting")) == {"r:meeting", "h:meeting", "r:training",
-                                                             "k:article", "notice"}
+    assert set(labelmodel.pair_features(feats, "meeting")) == {
+        "meeting|", "meeting|r:meeting", "meeting|r:training", "meeting|k:article", "meeting|notice",
+        "*c:k:article", "*c:notice", "h:meeting", "*p:h"}
+
+
+def test_what_one_label_learns_about_mentions_carries_over_to_another() -> None:
+    pytest.importorskip("sklearn")
+    action = [({f"r:{lab}", f"h:{lab}", f"p0:{lab}"}, {lab}) for lab in ("meeting", "training")]
+    mention = [({f"r:{lab}", f"p3:{lab}", f"once-long:{lab}"}, set()) for lab in ("meeting", "training")]
+    model = labelmodel.train((action + mention) * 4, c=3.0)
+    unseen = {"r:infrastructure", "p3:infrastructure", "once-long:infrastructure"}
+    assert labelmodel.decide(model, unseen)["infrastructure"] < 0.3 < \
+        labelmodel.decide(model, {"r:infrastructure", "h:infrastructure", "p0:infrastructure"})["infrastructure"]
