@@ -48,23 +48,27 @@ def features(heading: str, body: str, evidence: dict[str, list[str]], kind: str,
     if notice:
         out.add("notice")
     heading, head = strip_glosses(heading), strip_glosses(body[:2000])
-    long = len(body) > LONG_CHARS
+    long, where = len(body) > LONG_CHARS, {}
     for label, cues in evidence.items():
         plain = [c.removeprefix("名称:") for c in cues]
         out.add(f"r:{label}")
         if any(c.startswith("名称:") for c in cues):
             out.add(f"name:{label}")
-        out.update(f"{f}:{label}" for f in _placement(plain, heading, head, long))
+        placed, where[label] = _placement(plain, heading, head, long)
+        out.update(f"{f}:{label}" for f in placed)
+    if len(where) > 1:  # the action named first (headline, then lead) is the item's principal one
+        out.update(f"e:{label}" for label, at in where.items() if at == min(where.values()))
     return out
 
 
-def _placement(cues: list[str], heading: str, head: str, long: bool) -> list[str]:
+def _placement(cues: list[str], heading: str, head: str, long: bool) -> tuple[list[str], int]:
     """Where a label's cues stand and how often: a mention is said once, far down a long text.
 
     h: in the heading; l: in the lead; p0/p1/p2/p3: the first cue in the first 150, 500, 2000
-    characters of the body, or not there; c0/c1/c2: one, two or three, more occurrences.
+    characters of the body, or not there; c0/c1/c2: one, two or three, more occurrences. Also
+    the first cue's place in heading and body together, to find the action named first.
     """
-    first, count, in_heading = len(head), 0, False
+    first, count, in_heading, at_heading = len(head), 0, False, len(heading)
     for cue in cues:
         if n := head.count(cue):
             count += n
@@ -72,6 +76,7 @@ def _placement(cues: list[str], heading: str, head: str, long: bool) -> list[str
         if cue in heading:
             in_heading = True
             count += heading.count(cue)
+            at_heading = min(at_heading, heading.find(cue))
     place = bisect.bisect_right(POSITIONS, first) if first < len(head) else len(POSITIONS)
     out = [f"p{place}", f"c{0 if count <= 1 else 1 if count <= 3 else 2}"]
     if in_heading:
@@ -80,7 +85,8 @@ def _placement(cues: list[str], heading: str, head: str, long: bool) -> list[str
         out.append("l")
     if count <= 1 and long:
         out.append("once-long")
-    return out
+    at = at_heading if in_heading else len(heading) + 1 + first if first < len(head) else 1 << 30
+    return out, at
 
 
 def decide(model: Model, feats: set[str], labels: Iterable[str] | None = None) -> dict[str, float]:

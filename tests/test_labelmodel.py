@@ -79,3 +79,10 @@ def test_what_one_label_learns_about_mentions_carries_over_to_another() -> None:
     unseen = {"r:infrastructure", "p3:infrastructure", "once-long:infrastructure"}
     assert labelmodel.decide(model, unseen)["infrastructure"] < 0.3 < \
         labelmodel.decide(model, {"r:infrastructure", "h:infrastructure", "p0:infrastructure"})["infrastructure"]
+
+
+def test_the_action_named_first_is_marked() -> None:
+    feats = labelmodel.features("市教育局举办数据安全培训班", "会上还通报了数据共享工作进展。",
+                                {"training": ["培训班"], "data_governance": ["数据安全", "数据共享"],
+                                 "meeting": ["会上"]}, "article", False)
+    assert "e:data_governance" in feats and "e:training" not in feats and "e:meeting" not in feats
