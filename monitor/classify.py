@@ -117,8 +117,12 @@ class _Text:
         return self.text[lo:ends[j] if j < len(ends) else len(self.text)]
 
 
+@lru_cache(maxsize=8)
 def strip_glosses(text: str) -> str:
-    """The text without pinyin glosses, so that 网(wǎng)络(luò)安全 matches 网络安全."""
+    """The text without pinyin glosses, so that 网(wǎng)络(luò)安全 matches 网络安全.
+
+    Cached: the classifier and the label model strip the same item's text in turn.
+    """
     return _GLOSS.sub("", text) if "(" in text else text
 
 

@@ -47,7 +47,7 @@ def features(heading: str, body: str, evidence: dict[str, list[str]], kind: str,
     out = {f"k:{kind}"}
     if notice:
         out.add("notice")
-    heading, head = strip_glosses(heading), strip_glosses(body[:2000])
+    heading, head = strip_glosses(heading), strip_glosses(body)[:2000]  # as the rules saw them
     long, where = len(body) > LONG_CHARS, {}
     for label, cues in evidence.items():
         plain = [c.removeprefix("名称:") for c in cues]
