@@ -156,7 +156,8 @@ def main() -> int:
     ap.add_argument("--folds", type=int, default=0, help="k-fold cross-validation over the sets together")
     ap.add_argument("--seeds", default="13,7,21", help="comma-separated fold shuffles; one seed is no estimate")
     ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength of the label model")
+    ap.add_argument("--c", type=float, default=labelmodel.REGULARISATION,
+                    help="inverse regularisation strength of the label model")
     ap.add_argument("--rules-only", action="store_true", help="score the rules without the label model")
     ap.add_argument("--write-model", action="store_true",
                     help="train on every document of the sets and write monitor/data/labelmodel.json")
