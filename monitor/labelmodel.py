@@ -1,11 +1,12 @@
 """The learned label decision: which of the rules' candidate labels are the item's principal actions.
 
 The rules of rules.yml find cues; whether a cue is the item's principal action or a mention is
-what they get wrong most. A logistic model per label weighs the rules' verdicts together with the
-place of the cues (heading, lead, how often) and the document's structure (notice or not, kind),
-trained on the annotated items by `bench/understanding.py --write-model` (see README). Inference is plain
-Python over a small JSON file (monitor/data/labelmodel.json), deterministic, nothing downloaded;
-scikit-learn is needed only to train.
+what they get wrong most. A logistic model weighs, per label, the place of its cues (heading,
+lead, how far down, how often, named first or not), the other candidates and the document's
+structure (notice or not, kind); it is fitted once over all labels' candidates, so that what marks
+a mention is learned from every label's items, by `bench/understanding.py --write-model` (see
+README). Inference is plain Python over a small JSON file (monitor/data/labelmodel.json),
+deterministic, nothing downloaded; scikit-learn is needed only to train.
 
 The model only filters: every label it keeps was found by a rule cue, or is the policy_document of
 a 公文 (evidence "公文"), so every label keeps evidence a reader can check.
