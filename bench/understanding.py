@@ -6,7 +6,7 @@ can be checked in seconds. `--folds K` prints k-fold figures: the learned label 
 on k-1 folds and scored on the held-out one, the estimate of what unseen documents will get.
 
     .venv/bin/python bench/understanding.py                 # dev and broad, full fit
-    .venv/bin/python bench/understanding.py --folds 5       # plus 5-fold cross-validation
+    .venv/bin/python bench/understanding.py --folds 5       # plus 5-fold cross-validation, seeds 13, 7, 21
     .venv/bin/python bench/understanding.py --verbose broad # every miss and wrong field
 """
 
@@ -116,28 +116,30 @@ def evaluate(docs: list[Doc], scorer, model, verbose: bool = False) -> dict[str,
     return tally.scores(scorer)
 
 
-def training_examples(docs: list[Doc], scorer) -> list[tuple[set[str], set[str]]]:
-    """(features, gold labels) of every gold item the parser's segments find, rules-only labels."""
-    out = []
+def training_examples(docs: list[Doc], scorer) -> dict[str, list[tuple[set[str], set[str]]]]:
+    """Per document, (features, gold labels) of every gold item the parser's segments find (rules-only labels)."""
+    out = {}
     for doc in docs:
         parsed = understand(doc.text, label_model=None)
         items = [vars(i) for i in parsed.items]
-        for g, p in scorer.match(doc.gold["items"], items):
-            feats = labelmodel.features(for_matching(p["title"]), "\n".join(map(for_matching, p["text"].split("\n"))),
-                                        p["evidence"], parsed.kind, parsed.notice)
-            out.append((feats, set(g.get("labels", []))))
+        out[doc.name] = [
+            (labelmodel.features(for_matching(p["title"]), "\n".join(map(for_matching, p["text"].split("\n"))),
+                                 p["evidence"], parsed.kind, parsed.notice), set(g.get("labels", [])))
+            for g, p in scorer.match(doc.gold["items"], items)]
     return out
 
 
-def crossval(docs: list[Doc], folds: int, scorer, seed: int, c: float) -> dict[str, dict[str, float]]:
+def crossval(docs: list[Doc], folds: int, scorer, seed: int, c: float,
+             examples: dict[str, list] | None = None) -> dict[str, dict[str, float]]:
     """k-fold figures over all documents and per set: each fold's model never sees its test fold."""
+    examples = examples or training_examples(docs, scorer)
     order = list(range(len(docs)))
     random.Random(seed).shuffle(order)
     tallies: dict[str, Tally] = {"all": Tally()}
     for k in range(folds):
         test = [docs[i] for n, i in enumerate(order) if n % folds == k]
-        train = [docs[i] for n, i in enumerate(order) if n % folds != k]
-        model = labelmodel.train(training_examples(train, scorer), c=c)
+        train = [ex for n, i in enumerate(order) if n % folds != k for ex in examples[docs[i].name]]
+        model = labelmodel.train(train, c=c)
         for doc in test:
             score_doc(doc, tallies["all"], scorer, model, False)
             score_doc(doc, tallies.setdefault(doc.name.split("/")[0], Tally()), scorer, model, False)
@@ -152,9 +154,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sets", nargs="*", default=["dev", "broad"], help="dev and/or broad")
     ap.add_argument("--folds", type=int, default=0, help="k-fold cross-validation over the sets together")
-    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--seeds", default="13,7,21", help="comma-separated fold shuffles; one seed is no estimate")
     ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength of the label model")
+    ap.add_argument("--c", type=float, default=labelmodel.REGULARISATION,
+                    help="inverse regularisation strength of the label model")
     ap.add_argument("--rules-only", action="store_true", help="score the rules without the label model")
     ap.add_argument("--write-model", action="store_true",
                     help="train on every document of the sets and write monitor/data/labelmodel.json")
@@ -166,7 +169,7 @@ def main() -> int:
     docs = {name: load(name) for name in args.sets}
     every = [d for subset in docs.values() for d in subset]
     if args.write_model:
-        model = labelmodel.train(training_examples(every, scorer), c=args.c)
+        model = labelmodel.train([ex for exs in training_examples(every, scorer).values() for ex in exs], c=args.c)
         labelmodel.MODEL_PATH.write_text(json.dumps(labelmodel.to_json(model), ensure_ascii=False,
                                                     separators=(",", ":")) + "\n", encoding="utf-8")
         labelmodel.load_default.cache_clear()
@@ -176,8 +179,15 @@ def main() -> int:
         show(f"{name} ({'rules only' if model is None else 'shipped model'})",
              evaluate(subset, scorer, model, args.verbose))
     if args.folds:
-        for name, scores in crossval(every, args.folds, scorer, args.seed, args.c).items():
-            show(f"{name} {args.folds}-fold", scores)
+        examples = training_examples(every, scorer)
+        runs = {seed: crossval(every, args.folds, scorer, seed, args.c, examples)
+                for seed in (int(s) for s in args.seeds.split(","))}
+        for seed, figures in runs.items():
+            for name, scores in figures.items():
+                show(f"{name} {args.folds}-fold seed {seed}", scores)
+        for name in runs[next(iter(runs))]:
+            show(f"{name} {args.folds}-fold mean", {k: sum(r[name][k] for r in runs.values()) / len(runs)
+                                                   for k in runs[next(iter(runs))][name]})
     return 0
 
 

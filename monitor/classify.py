@@ -19,6 +19,8 @@ from monitor.yamlload import safe_load
 RULES_PATH = Path(__file__).with_name("rules.yml")
 _CLAUSE_END = re.compile(r"[，,。；;\n！!？?]")
 _DOC = re.compile(r"《([^《》]{1,100})》")
+# Pinyin glosses of reposted pages, 网(wǎng)络(luò): they split the words the cues look for.
+_GLOSS = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,6} ?\)")
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,15 @@ class _Text:
         return self.text[lo:ends[j] if j < len(ends) else len(self.text)]
 
 
+@lru_cache(maxsize=8)
+def strip_glosses(text: str) -> str:
+    """The text without pinyin glosses, so that 网(wǎng)络(luò)安全 matches 网络安全.
+
+    Cached: the classifier and the label model strip the same item's text in turn.
+    """
+    return _GLOSS.sub("", text) if "(" in text else text
+
+
 def _mask(text: str, rules: Rules) -> str:
     for pattern in rules.masks:
         text = pattern.sub(lambda m: "□" * len(m.group(0)), text)
@@ -158,6 +169,7 @@ def _names(ctx: _Text, rules: Rules) -> list[str]:
 def is_relevant(text: str, rules: Rules | None = None) -> bool:
     """Whether a text (matching form) is about informatization or cybersecurity at all."""
     rules = rules or load_rules()
+    text = strip_glosses(text)
     if rules.relevant.search(text):
         return True
     return len({m.group(0).lower() for m in rules.related.finditer(text)}) >= rules.related_needed
@@ -172,8 +184,8 @@ def classify_normalized(heading: str, body: str,
                         rules: Rules | None = None) -> tuple[list[str], dict[str, list[str]]]:
     """classify() for text already in for_matching form (the caller normalises once per item)."""
     rules = rules or load_rules()
-    combined = f"{heading}\n{body}"
-    part = _Text(_mask(combined, rules))
+    heading = strip_glosses(heading)
+    part = _Text(_mask(f"{heading}\n{strip_glosses(body)}", rules))
     evidence: dict[str, list[str]] = {}
     for label, cues in rules.cues.items():
         total, found = _score(cues, part, len(heading))
