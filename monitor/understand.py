@@ -110,10 +110,11 @@ def _dates(seg: segment.Segment, norm_title: str, norm: str, ctx: _Context) -> t
 def _item(seq: int, seg: segment.Segment, ctx: _Context) -> ParsedItem:
     text, doc_region, kind = seg.text, ctx.region, ctx.kind
     norm_title, norm = for_matching(seg.title), "\n".join(fold_lines(seg.lines))
-    labels, evidence = classify_normalized(norm_title, norm[:CLASSIFY_CHARS])
     if kind == "article" and not (is_relevant(f"{norm_title}\n{norm}") if seg.entry else ctx.relevant):
-        labels, evidence = [], {}  # an off-topic page (sports day, admissions) never alerts
-    labels, evidence = labelmodel.refine(ctx.model, norm_title, norm, labels, evidence, kind, ctx.notice)
+        labels, evidence = [], {}  # an off-topic page (sports day, admissions, a holiday notice) never alerts
+    else:
+        labels, evidence = classify_normalized(norm_title, norm[:CLASSIFY_CHARS])
+        labels, evidence = labelmodel.refine(ctx.model, norm_title, norm, labels, evidence, kind, ctx.notice)
     date, date_end = _dates(seg, norm_title, norm, ctx)
     whole = f"{seg.title}\n{text}"
     return ParsedItem(
