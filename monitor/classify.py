@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +30,23 @@ class Cue:
     scope: str
     requires: re.Pattern[str] | None
     excludes: re.Pattern[str] | None
+    conditional: bool = field(init=False)  # a match counts only in some places (heading, body, clause)
+
+    def __post_init__(self) -> None:
+        conditional = self.scope != "any" or self.requires is not None or self.excludes is not None
+        object.__setattr__(self, "conditional", conditional)
+
+    def counts(self, m: re.Match[str], part: _Text, heading_end: int) -> bool:
+        """Whether a match of a conditional cue stands where the cue counts."""
+        if self.scope != "any" and (m.start() < heading_end) != (self.scope == "heading"):
+            return False
+        if self.requires or self.excludes:
+            clause = part.clause(m.start(), m.end())
+            if self.requires and not self.requires.search(clause):
+                return False
+            if self.excludes and self.excludes.search(clause):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -134,19 +151,15 @@ def _mask(text: str, rules: Rules) -> str:
 
 def _score(cues: tuple[Cue, ...], part: _Text, heading_end: int) -> tuple[float, list[str]]:
     """Summed weights and matched cues; `heading_end` separates the heading from the body in `part`."""
-    total, evidence = 0.0, []
+    total, evidence, text = 0.0, [], part.text
     for cue in cues:
-        for m in cue.pattern.finditer(part.text):
-            if cue.scope != "any" and (m.start() < heading_end) != (cue.scope == "heading"):
-                continue
-            if cue.requires or cue.excludes:
-                clause = part.clause(m.start(), m.end())
-                if cue.requires and not cue.requires.search(clause):
-                    continue
-                if cue.excludes and cue.excludes.search(clause):
-                    continue
-            total += cue.weight
-            evidence.append(m.group(0))
+        if cue.conditional:
+            found = [m.group() for m in cue.pattern.finditer(text) if cue.counts(m, part, heading_end)]
+        else:
+            found = [m.group() for m in cue.pattern.finditer(text)]
+        if found:
+            total += cue.weight * len(found)
+            evidence += found
     return total, evidence
 
 
