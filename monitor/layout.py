@@ -13,12 +13,18 @@ from itertools import pairwise
 from monitor.normalize import for_matching
 
 _TAG = re.compile(r"</?[A-Za-z][^>\n]{0,40}>")
-_STAMP = re.compile(
-    r"(发布|日期|时间|来源|作者|浏览|点击|更新|编辑|发表|date)[^\n]{0,30}?(19|20)\d{2}\s*[-/.年]\s*\d{1,2}"
-    r"|^\s*(19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(\s+\d{1,2}:\d{2})?\s*$"
-    r"|(19|20)\d{2}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}",
-    re.IGNORECASE,
+# A stamp line: a stamp word before a year and month, a line that is only a date (and time), or a
+# date with a time anywhere. Three patterns, so each can skip ahead to its first characters.
+_STAMP_WORD = re.compile(
+    r"(发布|日期|时间|来源|作者|浏览|点击|更新|编辑|发表|D(?i:ate)|d(?i:ate))[^\n]{0,30}?(19|20)\d{2}\s*[-/.年]\s*\d{1,2}"
 )
+_DATE_LINE = re.compile(r"\s*(19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(\s+\d{1,2}:\d{2})?\s*$")
+_DATE_TIME = re.compile(r"(19|20)\d{2}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}")
+
+
+def is_stamp(norm: str) -> bool:
+    """Whether a line (matching form) is a page stamp: 发布日期, 来源 and time lines."""
+    return bool(_STAMP_WORD.search(norm) or _DATE_LINE.match(norm) or _DATE_TIME.search(norm))
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _HAS_YEAR = re.compile(r"\d\d")  # Unicode digits: full-width ones too
 _NOT_HEADLINE = re.compile(r"当前位置|您的位置|首页|>|»|今天是|设为首页|加入收藏|登录|注册|^[(（]?图[)）]?$")
@@ -41,14 +47,14 @@ def headline_like(line: str) -> bool:
     norm = for_matching(line)
     cjk = len(_CJK.findall(norm))
     return (cjk >= 6 and len(norm) <= 80 and "。" not in norm[:-1] and not norm.endswith((":", "：", ","))
-            and not _NOT_HEADLINE.search(norm) and not _STAMP.search(norm))
+            and not _NOT_HEADLINE.search(norm) and not is_stamp(norm))
 
 
 def headline(raw: str) -> str | None:
     """The headline-like line within three lines above the first stamp line, if the page has one."""
     lines = _text_lines(raw)
     for i, line in enumerate(lines):
-        if _HAS_YEAR.search(line) and _STAMP.search(for_matching(line)):  # a stamp carries a year
+        if _HAS_YEAR.search(line) and is_stamp(for_matching(line)):  # a stamp carries a year
             for candidate in reversed(lines[max(0, i - 3):i]):
                 if headline_like(candidate):
                     return candidate

@@ -12,18 +12,30 @@ from dataclasses import dataclass, field
 
 from monitor.normalize import fold_lines, for_matching
 
-# Lines that are page furniture wherever they appear.
-_CHROME = re.compile(
-    r"^(今天是\s*[:：]|当前位置|您的位置|您现在的位置|首页\s*[>＞»]|来源[:：]|发布时间|时间[:：]|作者[:：]|编辑[:：]|浏览|"
-    r"点击[数量率下]|字号|【\s*(大|中|小|打印|关闭)\s*】|扫一扫|分享到|打印本页|关闭窗口|上一篇|下一篇|[(（]请上下滑动)"
-    r"|\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|围观\d+次|阅读[量数]?\s*[:：]?\s*\d+"
+# Lines that are page furniture wherever they appear: a line that starts so, or carries a view
+# count or a date-and-time stamp. Kept apart so each pattern can skip ahead to its first characters.
+_CHROME_START = re.compile(
+    r"今天是\s*[:：]|当前位置|您的位置|您现在的位置|首页\s*[>＞»]|来源[:：]|发布时间|时间[:：]|作者[:：]|编辑[:：]|浏览|"
+    r"点击[数量率下]|字号|【\s*(大|中|小|打印|关闭)\s*】|扫一扫|分享到|打印本页|关闭窗口|上一篇|下一篇|[(（]请上下滑动"
 )
+_CHROME_ANYWHERE = re.compile(r"围观\d+次|阅读[量数]?\s*[:：]?\s*\d+")
+_DATETIME = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}")
 # Markers after which the rest of the page is furniture (footers, teasers, disclaimers).
-_TERMINAL = re.compile(
-    r"^[(（]?\s*(相关阅读|相关链接|相关新闻|相关文章|延伸阅读|推荐阅读|往期精彩|往期回顾|版权与免责|免责声明|"
+_TERMINAL_START = re.compile(
+    r"[(（]?\s*(相关阅读|相关链接|相关新闻|相关文章|延伸阅读|推荐阅读|往期精彩|往期回顾|版权与免责|免责声明|"
     r"版权所有|责任编辑|声明[:：]|转载请注明|联系我们|网站地图)"
-    r"|ICP备|公网安备|责任编辑[:：]|网站标识码"
 )
+_TERMINAL_ANYWHERE = re.compile(r"ICP备|公网安备|责任编辑[:：]|网站标识码")
+
+
+def _is_chrome(norm: str) -> bool:
+    return bool(_CHROME_START.match(norm) or _CHROME_ANYWHERE.search(norm) or _DATETIME.search(norm))
+
+
+def _is_terminal(norm: str) -> bool:
+    return bool(_TERMINAL_START.match(norm) or _TERMINAL_ANYWHERE.search(norm))
+
+
 _TAG = re.compile(r"</?[A-Za-z][^>\n]{0,40}>")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _DOC_WORDS = re.compile(r"月报|要点|规划|计划|方案|意见|通知|办法|纲要|报告|白皮书|指南|标准|公告|通报|决定|细则")
@@ -58,9 +70,9 @@ def clean_lines(text: str) -> list[str]:
     lines = [line for raw in text.replace("\r", "\n").split("\n")
              if (line := _TAG.sub("", raw).strip(" \t\u3000\u00a0\ufeff•·"))]
     for line, norm in zip(lines, fold_lines(lines), strict=True):
-        if out and _TERMINAL.search(norm):
+        if out and _is_terminal(norm):
             break
-        if _CHROME.search(norm) and len(norm) < 80:
+        if len(norm) < 80 and _is_chrome(norm):
             continue
         out.append(line)
     return out
