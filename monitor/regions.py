@@ -82,7 +82,7 @@ _SHORT_CONTEXT = re.compile(
 class Gazetteer:
     names: dict[str, str]
     lengths: dict[str, tuple[int, ...]]  # first character → name lengths, longest first
-    strict: frozenset[str]  # short forms of counties: they count only in a place's context
+    strict: frozenset[str]  # counties' short forms and former names: they count only in a place's context
     prefixes: frozenset[str]  # every name's first two characters: most positions fail this one look-up
 
     def _fits(self, text: str, start: int, end: int, previous_end: int) -> bool:
@@ -90,6 +90,8 @@ class Gazetteer:
         after_place = previous_end == start or (start and text[start - 1] in "在于赴到和与及、")
         if len(name) == 2 and name[1] in "县区市旗":  # 应县 inside 响应县教育局: a word boundary first
             return bool(after_place or start == 0 or not _CJK.match(text[start - 1]))
+        if name[-1] == "区" and text.startswith("域", end):  # 露天区域 is an open-air area, not 露天区
+            return False
         if name not in self.strict or after_place:
             return True
         return bool(_SHORT_CONTEXT.match(text, end))
@@ -122,7 +124,7 @@ def gazetteer() -> Gazetteer:
         if line and not line.startswith("#"):
             name, province, level = line.split("\t")
             names.setdefault(name, province)
-            if level == "county-short":
+            if level in ("county-short", "former"):  # old names too: 公园区 was a district of 佛山
                 strict.add(name)
     lengths: dict[str, set[int]] = {}
     for name in names:

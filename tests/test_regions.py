@@ -57,3 +57,18 @@ def test_the_builder_derives_short_forms() -> None:
     assert build.short_form("恩施土家族苗族自治州", ethnic) == "恩施"
     assert build.short_form("温州市", ethnic) == "温州"
     assert build.short_form("和县", ethnic) is None
+
+
+def test_the_builder_reads_former_names_that_are_no_current_name(tmp_path: Path) -> None:
+    history = tmp_path / "result.csv"
+    history.write_text(
+        "\ufeff代码,一级行政区,二级行政区,名称,级别,状态,启用时间,变更/弃用时间,新代码\n"
+        "420600,湖北省,襄阳市,襄阳市,地级,在用,2010,,\n"
+        "420601,湖北省,襄樊市,襄樊市,地级,变更,1981,2010,420600\n"
+        "320102,江苏省,直辖,玄武区,县级,变更,1981,2013,320102\n"
+        "510200,四川省,重庆市,重庆市,地级,弃用,1981,1997,500000\n"
+        "110000,北京市,,北京市,省级,变更,1981,,\n",
+        encoding="utf-8",
+    )
+    rows = _builder().former_divisions(history, current={"玄武区"})
+    assert rows == [("襄樊市", "湖北", "former")]
