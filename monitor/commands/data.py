@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import AppContext, cli, fail, pass_app, print_json_line
+from monitor.cli import AppContext, cli, exit_without_teardown, fail, pass_app, print_json_line
 from monitor.settings import parse_moment
 
 
@@ -60,6 +60,8 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
         click.echo(f"{r.source_id:32s} {state:8s} links={r.links:<4d} new_documents={r.new_documents:<3d} "
                    f"new_items={r.new_items:<4d} alerts={r.alerts:<3d}{' not-modified' if r.not_modified else ''}"
                    f"{'  ' + detail if detail else ''}")
+    app.engine.dispose()  # SQLite checkpoints its WAL as the last connection closes
+    exit_without_teardown()
 
 
 def _read_document(app: AppContext, file_or_url: str) -> tuple[str, Any]:
