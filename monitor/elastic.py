@@ -4,7 +4,7 @@ A poll cycle whose sites answer at once is CPU-bound, and the GIL lets one threa
 time: with 8 threads a third of a warm poll's CPU went to threads taking turns. When the sites are
 slow, the threads wait on the network and more of them keep the core busy. So the pool measures
 the process's CPU against the wall clock as it goes, and when the core is not busy it adds as many
-threads as would fill it (Little's law), up to the configured `workers`.
+threads as would nearly fill it (Little's law), up to the configured `workers`.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ R = TypeVar("R")
 class ElasticPool(Generic[T, R]):
     """`ElasticPool(most).map(fn, items)`: fn over items in `start`…`most` threads, results in order.
 
-    `busy`: the share of one core above which the process counts as CPU-bound (no thread added);
-    `every`: seconds between two measurements."""
+    `busy`: the share of one core above which the process counts as CPU-bound (no thread added; kept
+    low because on a shared machine a CPU-bound process gets less than a core); below it, threads
+    are added for `aim` of a core; `every`: seconds between two measurements."""
 
-    def __init__(self, most: int, start: int = 2, busy: float = 0.75, every: float = 0.05,
+    def __init__(self, most: int, start: int = 2, busy: float = 0.5, aim: float = 0.9, every: float = 0.05,
                  name: str = "poll") -> None:
-        self.most, self.start, self.busy, self.every, self.name = max(1, most), max(1, start), busy, every, name
+        self.most, self.start, self.name = max(1, most), max(1, start), name
+        self.busy, self.aim, self.every = busy, aim, every
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.size = 0
@@ -94,6 +96,6 @@ class ElasticPool(Generic[T, R]):
             load = (cpu - cpu_then) / (now - since)
             if load >= self.busy or threads >= self.most or left <= 0:
                 return
-            wanted = math.ceil(threads * self.busy / max(load, 0.01))
+            wanted = math.ceil(threads * self.aim / max(load, 0.01))
             for _ in range(min(self.most, wanted, threads + left) - threads):
                 self._spawn()
