@@ -24,6 +24,7 @@ from urllib3 import BaseHTTPResponse, PoolManager, ProxyManager, Timeout
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
+from urllib3.util.url import parse_url
 
 from monitor.settings import HttpConfig
 from monitor.ssrf import GuardedConnectionMixin
@@ -147,7 +148,10 @@ class Transport:
             sent["Authorization"] = auth
         if len(self.cookies):  # a site that set cookies gets them back, as a browser (and requests) would
             sent.update(self._cookie_header(url, sent))
-        manager = self._manager(proxy or self._env_proxy(parts))
+        proxy = proxy or self._env_proxy(parts)
+        if proxy:  # a proxy is sent the URL itself: encoded, without credentials or fragment (as requests did)
+            url = parse_url(url)._replace(auth=None, fragment=None).url
+        manager = self._manager(proxy)
         response = manager.urlopen("GET", url, headers=sent, redirect=False, assert_same_host=False,
                                    preload_content=False, decode_content=False, retries=self.retry,
                                    timeout=self.timeout)

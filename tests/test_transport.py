@@ -75,6 +75,16 @@ def test_the_environments_proxy_is_used_unless_no_proxy_names_the_host(monkeypat
     assert len(proxy.requests) == 1 and direct.requests[0].line.startswith("GET /page ")
 
 
+def test_a_proxy_is_sent_the_url_encoded_and_without_credentials() -> None:
+    with scripted({"/%E9%80%9A%E7%9F%A5%201.html": html(PAGE)}) as proxy:
+        via_proxy = source("http://jyt.example.invalid", proxy=proxy.base)
+        result = fetcher().get("http://reader:pw@jyt.example.invalid/通知 1.html#top", source=via_proxy)
+    assert result.status == 200
+    line = proxy.requests[0].line
+    assert line.startswith("GET http://jyt.example.invalid/%E9%80%9A%E7%9F%A5%201.html ")
+    assert proxy.requests[0].headers["Authorization"] == basic("reader", "pw")
+
+
 def test_a_sources_header_overrides_the_default_whatever_its_case() -> None:
     with scripted({"/p": html(PAGE)}) as srv:
         fetcher().get(f"{srv.base}/p", source=source(srv.base, headers={"user-agent": "Mozilla/5.0 site-mandated"}))
