@@ -34,6 +34,18 @@ def test_threads_that_wait_make_the_pool_grow_to_its_bound_and_no_further() -> N
     assert pool.size == 6 and seen.most == 6
 
 
+def test_threads_that_compute_keep_the_pool_at_its_start() -> None:
+    def compute(item: int) -> int:
+        end = time.thread_time() + 0.004
+        while time.thread_time() < end:
+            pass
+        return item
+
+    pool: ElasticPool[int, int] = ElasticPool(8, start=2)
+    assert pool.map(compute, list(range(100))) == list(range(100))
+    assert pool.size == 2
+
+
 def test_a_pool_starts_with_no_more_threads_than_items() -> None:
     seen = Concurrency()
     pool: ElasticPool[int, int] = ElasticPool(8, start=2)
