@@ -130,20 +130,5 @@ def print_json_line(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, default=str))
 
 
-def _load_commands() -> None:
-    """Register the sub-commands, which live in small modules: importing them does it.
-
-    The garbage collector is paused while they load: the models, SQLAlchemy and pydantic build
-    long-lived objects by the hundred thousand, and the collections that set off cost a one-shot
-    poll a twentieth of its CPU. What they built is then frozen out of later collections."""
-    import gc
-
-    gc.disable()
-    try:
-        from monitor import commands  # noqa: F401
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
-_load_commands()
+# Sub-commands live in small modules; importing them registers them on `cli`.
+from monitor import commands  # noqa: E402,F401
