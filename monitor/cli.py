@@ -97,8 +97,33 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str | None) -> 
     ctx.obj = AppContext(settings)
 
 
+_fast_exit: list[bool] = []  # set by a one-shot command that has closed what it opened
+
+
+def exit_without_teardown() -> None:
+    """Called by a one-shot command (poll) once its engine and files are closed: the process then
+    ends without the interpreter's teardown of every module and object, which cost a warm poll of
+    1,000 sources about 0.15 s of CPU, an eighth of its run. Only main() acts on it, so a command
+    invoked in-process (tests, CliRunner) returns as usual."""
+    _fast_exit.append(True)
+
+
 def main() -> None:
-    cli(prog_name="edu-monitor")
+    try:
+        cli(prog_name="edu-monitor")
+    except SystemExit as done:
+        if not _fast_exit:
+            raise
+        import logging
+        import os
+
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if not isinstance(done.code, int | None):
+            click.echo(done.code, err=True)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def print_json_line(obj: Any) -> None:

@@ -1,32 +1,37 @@
-"""HTTP for every poll: one shared requests session, polite per host, bounded, and honest about blocks.
+"""HTTP for every poll: one shared transport (urllib3), polite per host, bounded, and honest about blocks.
 
 Retries (connection errors, timeouts, 429, 5xx; Retry-After honoured, capped) come from urllib3's
-Retry. Redirects are followed here, hop by hop, so each hop passes the SSRF guard and loops are named.
+Retry (monitor/transport.py). Redirects are followed here, hop by hop, so each hop passes the SSRF
+guard and loops are named.
 """
 
 from __future__ import annotations
 
-import os
 import time
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-from urllib.request import getproxies
 
-import requests
 import structlog
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.util.retry import Retry
+from urllib3 import BaseHTTPResponse
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    ResponseError,
+    SSLError,
+)
 
 from monitor.blocked import blocked_reason
-from monitor.charset import decode_html
 from monitor.politeness import HostGate, RobotsCache
 from monitor.settings import HttpConfig
-from monitor.ssrf import AddressRefused, GuardedConnectionMixin, check_target, guarding
+from monitor.ssrf import AddressRefused, check_target, guarding
+from monitor.transport import Transport
 
 log = structlog.get_logger()
 
@@ -50,7 +55,7 @@ class InvalidURL(FetchError):
 
 
 def checked_url(url: str) -> str:
-    """The URL, or InvalidURL: urllib.parse and requests raise ValueError for a port out of range,
+    """The URL, or InvalidURL: urllib.parse and urllib3 raise ValueError for a port out of range,
     which would otherwise escape every `except FetchError` and fail the whole poll, on every cycle."""
     try:
         urlsplit(url).port  # noqa: B018 — parsing the port is the check
@@ -79,37 +84,6 @@ class FetchResult:
     elapsed: float = 0.0
 
 
-class _CappedRetry(Retry):
-    """urllib3's Retry with Retry-After capped, so one site cannot park a poll thread for hours."""
-
-    cap: float = 60.0
-
-    def new(self, **kwargs: Any) -> _CappedRetry:
-        fresh = super().new(**kwargs)  # urllib3 makes a new Retry per attempt; keep the cap
-        fresh.cap = self.cap
-        return fresh
-
-    def get_retry_after(self, response: Any) -> float | None:
-        value = super().get_retry_after(response)
-        return None if value is None else min(value, self.cap)
-
-
-class _GuardedHTTPConnection(GuardedConnectionMixin, HTTPConnection):
-    pass
-
-
-class _GuardedHTTPSConnection(GuardedConnectionMixin, HTTPSConnection):
-    pass
-
-
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
 class Fetcher:
     """Thread-safe; build one per process and share it, so per-host limits hold across polls."""
 
@@ -117,32 +91,14 @@ class Fetcher:
         """`gate`: the per-host limits of a fetcher this one replaces, so polls still running on
         the old one and new ones on this one share them."""
         self.config = config
-        self.session = requests.Session()
-        # requests re-reads proxies from the environment on every request (~10 % of a 304 poll):
-        # only let it when there are any; a CA bundle from the environment is read once here.
-        self.session.trust_env = bool(getproxies()) or (Path.home() / ".netrc").exists()
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if bundle:
-            self.session.verify = bundle
-        self.session.headers.update({"User-Agent": config.user_agent,
-                                     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-                                     "Accept-Language": "zh-CN,zh;q=0.9"})
-        retry = _CappedRetry(total=config.retries, connect=config.retries, read=config.retries,
-                             status=config.retries, redirect=0, other=0, allowed_methods={"GET"},
-                             status_forcelist={429, 500, 502, 503, 504}, backoff_factor=config.backoff,
-                             backoff_max=config.max_backoff, backoff_jitter=config.backoff / 2,
-                             respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False)
-        retry.cap = config.max_backoff
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=64, pool_maxsize=max(4, config.per_host * 4))
-        # Direct connections check the address they reached; a source's own proxy is the operator's choice.
-        adapter.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.transport = Transport(config, {"User-Agent": config.user_agent,
+                                            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                                            "Accept-Language": "zh-CN,zh;q=0.9"})
         self.gate = gate or HostGate(config.min_delay, config.per_host)
         self.robots = RobotsCache(self._fetch_robots)
 
     def close(self) -> None:
-        self.session.close()
+        self.transport.close()
 
     def get(self, url: str, validators: Validators | None = None, source: Any = None) -> FetchResult:
         """GET with redirects, conditional headers, politeness and caps; raises FetchError on failure."""
@@ -162,7 +118,7 @@ class Fetcher:
             try:
                 result = self._read(response, final_url, source)
             finally:
-                response.close()
+                _release(response)
         result.elapsed = time.monotonic() - started
         return result
 
@@ -184,7 +140,7 @@ class Fetcher:
                 else:
                     with self.gate.slot(_netloc(url)):
                         response = self._request(url, headers, source)
-            if response.status_code in {301, 302, 303, 307, 308} and response.headers.get("Location"):
+            if response.status in {301, 302, 303, 307, 308} and response.headers.get("Location"):
                 response.close()
                 url = checked_url(urljoin(url, response.headers["Location"]))
                 headers = {k: v for k, v in headers.items() if not k.startswith("If-")}
@@ -192,27 +148,28 @@ class Fetcher:
             return response, url
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
-    def _request(self, url: str, headers: dict[str, str], source: Any) -> requests.Response:
-        proxy = getattr(source, "proxy", None)
-        proxies = {"http": proxy, "https": proxy} if proxy else None
-        timeout = (self.config.connect_timeout, self.config.read_timeout)
+    def _request(self, url: str, headers: dict[str, str], source: Any) -> BaseHTTPResponse:
+        """One hop, its failures as FetchError in the words requests' exceptions gave them."""
         try:
-            return self.session.get(url, headers=headers, timeout=timeout, stream=True,
-                                    allow_redirects=False, proxies=proxies)
+            return self.transport.request(url, headers, getattr(source, "proxy", None))
         except AddressRefused as exc:
             raise FetchError(str(exc)) from None
-        except requests.exceptions.RetryError as exc:
-            raise FetchError(f"{_netloc(url)}: gave up after {self.config.retries} retries ({_reason(exc)})") from None
-        except requests.exceptions.Timeout:
-            raise FetchError(f"{_netloc(url)}: timed out") from None
-        except requests.exceptions.ConnectionError as exc:
+        except MaxRetryError as exc:
+            if isinstance(exc.reason, ResponseError):
+                raise FetchError(f"{_netloc(url)}: gave up after {self.config.retries} retries ({_reason(exc)})") from None
+            if isinstance(exc.reason, ConnectTimeoutError) and not isinstance(exc.reason, NewConnectionError):
+                raise FetchError(f"{_netloc(url)}: timed out") from None
             raise FetchError(f"{_netloc(url)}: connection failed ({_reason(exc)})") from None
-        except requests.exceptions.RequestException as exc:
+        except (ReadTimeoutError, ConnectTimeoutError):
+            raise FetchError(f"{_netloc(url)}: timed out") from None
+        except (ProtocolError, ProxyError, SSLError, OSError) as exc:
+            raise FetchError(f"{_netloc(url)}: connection failed ({_reason(exc)})") from None
+        except (HTTPError, ValueError) as exc:
             raise FetchError(f"{_netloc(url)}: {type(exc).__name__}") from None
 
-    def _read(self, response: requests.Response, url: str, source: Any) -> FetchResult:
-        status = response.status_code
-        headers = {k: v for k, v in response.headers.items()}
+    def _read(self, response: BaseHTTPResponse, url: str, source: Any) -> FetchResult:
+        status = response.status
+        headers = {k: response.headers[k] for k in response.headers}  # repeated names joined
         validators = Validators(response.headers.get("ETag"), response.headers.get("Last-Modified"))
         if status == 304:
             return FetchResult(url=url, status=status, headers=headers, not_modified=True, validators=validators)
@@ -225,9 +182,9 @@ class Fetcher:
         if status >= 400:
             raise FetchError(f"{_netloc(url)}: HTTP {status} for {urlsplit(url).path or '/'}", status=status)
         return FetchResult(url=url, status=status, content=body, text=text, headers=headers,
-                           encoding=response.encoding, validators=validators)
+                           encoding=_encoding(response.headers.get("Content-Type", "")), validators=validators)
 
-    def _body(self, response: requests.Response, url: str) -> bytes:
+    def _body(self, response: BaseHTTPResponse, url: str) -> bytes:
         """Read at most max_bytes of *decoded* body (a gzip bomb stops at the cap) within a total deadline.
 
         gzip and deflate are inflated here rather than by urllib3, because urllib3 returns whatever a
@@ -241,7 +198,7 @@ class Fetcher:
         deadline = time.monotonic() + self.config.connect_timeout + 2 * self.config.read_timeout
         chunks, size = [], 0
         try:
-            while raw := response.raw.read1(_CHUNK, decode_content=False):  # what has arrived, not a full chunk
+            while raw := response.read1(_CHUNK, decode_content=False):  # what has arrived, not a full chunk
                 chunk = inflater.feed(raw, limit - size + 1)
                 size += len(chunk)
                 if size > limit:
@@ -256,11 +213,13 @@ class Fetcher:
         inflater.check_complete()
         return b"".join(chunks)
 
-    def _text(self, body: bytes, response: requests.Response, source: Any) -> str | None:
+    def _text(self, body: bytes, response: BaseHTTPResponse, source: Any) -> str | None:
         ctype = response.headers.get("Content-Type", "text/html").lower()
         if body and not any(t in ctype for t in _TEXT_TYPES) and body.lstrip()[:1] != b"<":
             return None  # a PDF or other attachment: no text here
-        header_charset = requests.utils.get_encoding_from_headers(response.headers) if "charset" in ctype else None
+        header_charset = _charset(ctype)
+        from monitor.charset import decode_html  # charset_normalizer: not needed by a 304
+
         return decode_html(body, header_charset, getattr(source, "encoding", None))
 
     def _fetch_robots(self, url: str, source: Any) -> tuple[int, str]:
@@ -268,9 +227,11 @@ class Fetcher:
         origin, host = (source.url if source is not None else url), _netloc(url)
         with self.gate.slot(host):
             response, final = self._follow(url, origin, dict(getattr(source, "headers", None) or {}), source, host)
+            from monitor.charset import decode_html
+
             try:
-                body = self._body(response, final) if response.status_code == 200 else b""
-                return response.status_code, decode_html(body, None, "utf-8") if body else ""
+                body = self._body(response, final) if response.status == 200 else b""
+                return response.status, decode_html(body, None, "utf-8") if body else ""
             finally:
                 response.close()
 
@@ -325,14 +286,42 @@ class _Inflater:
             raise FetchError(f"{self.host}: truncated {self.coding} body (the compressed stream stops early)")
 
 
+def _release(response: BaseHTTPResponse) -> None:
+    """Back to the pool when no body is left to read (a 304), so the connection is kept alive;
+    otherwise closed (after a body read to its end urllib3 has already returned it)."""
+    if response.length_remaining == 0:
+        response.drain_conn()
+    else:
+        response.close()
+
+
 def _netloc(url: str) -> str:
     """host[:port] without any user:password@ part, so messages and stored errors hold no credentials."""
     parts = urlsplit(url)
     return f"{parts.hostname or ''}:{parts.port}" if parts.port else parts.hostname or ""
 
 
+def _charset(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type header, unquoted; None without one."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip("'\"") or None
+    return None
+
+
+def _encoding(content_type: str) -> str | None:
+    """The encoding a header declares, defaulted as requests did (ISO-8859-1 for text/*)."""
+    charset = _charset(content_type)
+    if charset or not content_type:
+        return charset
+    if "text" in content_type.lower():
+        return "ISO-8859-1"
+    return "utf-8" if "application/json" in content_type.lower() else None
+
+
 def _reason(exc: BaseException) -> str:
-    """The innermost cause of a requests/urllib3 error, short and free of URLs with credentials."""
+    """The innermost cause of a urllib3 error, short and free of URLs with credentials."""
     inner: BaseException = exc
     while True:
         nxt = getattr(inner, "reason", None) or inner.__cause__ or inner.__context__

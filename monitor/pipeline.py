@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.catalog import Source
 from monitor.db import session_scope
+from monitor.elastic import ElasticPool
 from monitor.fetch import Fetcher, FetchError, FetchResult, InvalidURL, Validators
 from monitor.models import Document, utcnow
 from monitor.settings import RouteConfig, Settings
@@ -286,15 +286,15 @@ def _count(metrics: Metrics | None, source_id: str, outcome: PollOutcome) -> Non
 
 
 def poll_many(sources: Sequence[Source], ctx: PollContext, pages: int = 1) -> list[PollResult]:
-    """Poll several sources at once in a bounded pool; the fetcher keeps per-host limits. The
-    health rows of good polls are written in chunks (HealthBatch), the rest as each poll ends."""
+    """Poll several sources at once in a pool of at most `workers` threads, grown only while they
+    wait on the network (ElasticPool); the fetcher keeps per-host limits. The health rows of good
+    polls are written in chunks (HealthBatch), the rest as each poll ends."""
     if len(sources) <= 1:
         return [poll(source, ctx, pages) for source in sources]
     ctx.load_validators([source.url for source in sources])
     cycle = ctx if ctx.health is not None else replace(ctx, health=HealthBatch(ctx.engine))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, ctx.settings.workers), thread_name_prefix="poll") as pool:
-            return list(pool.map(lambda source: poll(source, cycle, pages), sources))
+        return ElasticPool(ctx.settings.workers).map(lambda source: poll(source, cycle, pages), sources)
     finally:
         try:
             for deferred in cycle.health.flush():

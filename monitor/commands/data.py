@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import AppContext, cli, fail, pass_app, print_json_line
+from monitor.cli import AppContext, cli, exit_without_teardown, fail, pass_app, print_json_line
 from monitor.settings import parse_moment
 
 
@@ -53,13 +53,19 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
             progress.finish(results)
     finally:
         fetcher.close()
-    for r in results:
-        state = ("drifted" if r.outcome.drifted else "ok") if r.outcome.ok else \
-            (r.outcome.blocked and "blocked") or (r.outcome.broken and "broken") or "failed"
-        detail = r.outcome.error or r.outcome.blocked or r.outcome.broken or r.outcome.drifted or ""
-        click.echo(f"{r.source_id:32s} {state:8s} links={r.links:<4d} new_documents={r.new_documents:<3d} "
-                   f"new_items={r.new_items:<4d} alerts={r.alerts:<3d}{' not-modified' if r.not_modified else ''}"
-                   f"{'  ' + detail if detail else ''}")
+    if results:  # one write: a flushed line per source cost a warm cycle of 1,000 sources 1,000 writes
+        click.echo("\n".join(_result_line(r) for r in results))
+    app.engine.dispose()  # SQLite checkpoints its WAL as the last connection closes
+    exit_without_teardown()
+
+
+def _result_line(r: Any) -> str:
+    state = ("drifted" if r.outcome.drifted else "ok") if r.outcome.ok else \
+        (r.outcome.blocked and "blocked") or (r.outcome.broken and "broken") or "failed"
+    detail = r.outcome.error or r.outcome.blocked or r.outcome.broken or r.outcome.drifted or ""
+    return (f"{r.source_id:32s} {state:8s} links={r.links:<4d} new_documents={r.new_documents:<3d} "
+            f"new_items={r.new_items:<4d} alerts={r.alerts:<3d}{' not-modified' if r.not_modified else ''}"
+            f"{'  ' + detail if detail else ''}")
 
 
 def _read_document(app: AppContext, file_or_url: str) -> tuple[str, Any]:
