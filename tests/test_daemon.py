@@ -81,6 +81,13 @@ class World:
         (tmp / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
         self.proc: subprocess.Popen | None = None
 
+    def set_delivery(self, **settings: str) -> None:
+        """Change the config's delivery settings; the next start reads them."""
+        path = self.tmp / "config.yml"
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        config["delivery"].update(settings)
+        path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+
     def write_catalog(self, names: list[str], extra: list[dict] | None = None) -> None:
         entries = [self.sites[n].catalog_entry(self.base, f"site-{n}", "甘肃", every="2s") for n in names]
         (self.tmp / "sources.yml").write_text(yaml.safe_dump(entries + (extra or []), allow_unicode=True),
@@ -168,11 +175,16 @@ def test_kill_9_mid_run_loses_nothing_and_repeats_no_alert(tmp_path: Path, datab
                                  for n in range(12)]
         w.sites["a"].write(tmp_path / "www")
         w.server.delay = 0.3  # a slow site, so the kill lands in the middle of the poll
+        # The kill is meant for the poll: the first delivery pass waits 5 s, and should it run
+        # anyway, rows it claimed come back after 3 s rather than 10 minutes (kills during delivery
+        # are tests/faults/test_fault_kill.py's subject).
+        w.set_delivery(every="1h", claim_timeout="3s")
         w.start()
         wait_for(lambda: w.hits("/a/20") >= 3, what="the poll to be under way")
         w.proc.kill()  # SIGKILL in the middle of a poll
         w.proc.wait()
         w.log.close()
+        w.set_delivery(every="1s", claim_timeout="3s")
         w.start()
         wait_for(lambda: len(w.box.to("ops@test.local")) >= 13, timeout=40, what="every alert")
         time.sleep(3)  # a few more delivery cycles: nothing may be sent again
