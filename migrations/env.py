@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from alembic.util.exc import CommandError
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from monitor import models  # noqa: F401  (registers the tables)
@@ -40,6 +41,12 @@ def run_offline() -> None:
         context.run_migrations()
 
 
+# Scale-out workers start together and each migrates on start: on PostgreSQL they take turns on
+# this advisory lock (held to the migration transaction's end), so the second finds the schema at
+# head instead of racing the first's CREATE TABLE. SQLite's own write lock serialises its writers.
+MIGRATION_LOCK = 727271
+
+
 def run_online() -> None:
     engine = make_engine(database_url())
     with engine.connect() as connection:
@@ -47,6 +54,8 @@ def run_online() -> None:
                           render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
                           include_name=include_name)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
     engine.dispose()
 

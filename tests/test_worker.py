@@ -141,3 +141,17 @@ def test_three_workers_share_the_work_and_survive_a_kill(tmp_path: Path, pg_serv
         f"every alert delivered exactly once: {len(subjects)} mails, {len(set(subjects))} distinct, ledger {ledger}\n" \
         f"{trouble(tmp_path)}"
     assert max(server.max_in_flight.values()) == 1, "no source was polled by two workers at once"
+
+
+@needs_postgres
+def test_workers_starting_together_migrate_an_empty_database_once(pg_server) -> None:
+    """Scale-out workers start at once against one new database: each runs the migrations on
+    start, and PostgreSQL's concurrent CREATE TABLE of one name fails unless they take turns."""
+    url = pg_server.create_database("together")
+    code = "import sys; from monitor.migrate import upgrade; upgrade(sys.argv[1])"
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for _ in range(4)]
+    outputs = [(proc.wait(timeout=120), proc.stdout.read().decode()) for proc in procs]
+    assert all(status == 0 for status, _ in outputs), outputs
+    with make_engine(url).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
