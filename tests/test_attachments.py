@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import zipfile
@@ -38,6 +39,7 @@ BODY = ("河教信函〔2025〕31号\n各市教育局，省属各高校：\n现�
 CAP = 300_000  # http.max_bytes in these tests
 
 
+@functools.cache  # one workbook: openpyxl stamps the time, so a second build may differ in size
 def xlsx_list() -> bytes:
     return xlsx_bytes([("序号", "学校名称", "所在地"), (1, "河东省实验小学", "东城"), (2, SCHOOL_IN_XLSX, "松江")])
 
