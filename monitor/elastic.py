@@ -60,13 +60,15 @@ class ElasticPool(Generic[T, R]):
         return self._results  # type: ignore[return-value]  # every slot was filled
 
     def _join(self) -> None:
+        """Wait for the threads, measuring as it waits: threads that all hang on slow sites finish
+        no call that would make the pool grow, so the caller's thread measures too."""
         while True:  # threads may be added while others are joined
             with self._lock:
                 running = [t for t in self._threads if t.is_alive()]
             if not running:
                 return
-            for thread in running:
-                thread.join()
+            running[0].join(self.every)
+            self._maybe_grow()
 
     def _spawn(self) -> None:  # with self._lock held
         thread = threading.Thread(target=self._work, name=f"{self.name}_{len(self._threads)}", daemon=False)

@@ -65,3 +65,24 @@ def test_the_first_exception_reaches_the_caller_and_stops_new_calls() -> None:
     with pytest.raises(ValueError, match="three"):
         ElasticPool(1, start=1).map(fail_on_three, list(range(10)))
     assert started == [0, 1, 2, 3]
+
+
+def test_hanging_calls_do_not_hold_up_the_rest() -> None:
+    """Two sites that hang until a timeout take both starting threads: the pool grows meanwhile,
+    not only when one of them returns."""
+    release = threading.Event()
+    done: list[int] = []
+
+    def call(item: int) -> int:
+        if item < 2:
+            release.wait(10)  # a hanging site, released once every other item is done
+        else:
+            done.append(item)
+            if len(done) == 8:
+                release.set()
+        return item
+
+    pool: ElasticPool[int, int] = ElasticPool(4, start=2, every=0.01)
+    started = time.monotonic()
+    assert pool.map(call, list(range(10))) == list(range(10))
+    assert time.monotonic() - started < 5 and pool.size > 2
