@@ -7,10 +7,12 @@ two never drift apart.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.models import SourceState
 from monitor.settings import format_duration
+
+if TYPE_CHECKING:  # the ORM is not imported to start the command line
+    from monitor.models import SourceState
 
 
 def _iso(moment: datetime | None) -> str | None:
