@@ -29,6 +29,10 @@ class AppContext:
             self._engine = make_engine(self.settings.database_url, threads=self.settings.workers)
         return self._engine
 
+    def has_engine(self) -> bool:
+        """Whether a command has built the engine (a warm one-shot poll may never need it)."""
+        return self._engine is not None
+
     def catalog(self) -> list[Any]:
         from monitor.catalog import load_catalog
 

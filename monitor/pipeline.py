@@ -18,8 +18,9 @@ from monitor.db import session_scope
 from monitor.elastic import ElasticPool
 from monitor.fetch import Fetcher, FetchError, FetchResult, InvalidURL, Validators
 from monitor.models import Document, utcnow
+from monitor.pollrecord import HealthBatch, PollOutcome, PollResult, good_poll, log_poll_done
 from monitor.settings import RouteConfig, Settings
-from monitor.sourcehealth import HealthBatch, PollOutcome, good_poll, record_healthy_poll, record_poll
+from monitor.sourcehealth import health_batch, record_healthy_poll, record_poll
 from monitor.store import (
     GONE,
     clear_article_failure,
@@ -55,6 +56,9 @@ class PollContext:
     # so a warm poll costs one request and one state update. Another process that refreshed them
     # only costs this one a full 200 answer, never a missed change.
     validators: dict[str, Validators] = field(default_factory=dict)
+    # What a list URL already answered in this cycle (monitor/sweep.py asked it): used instead of
+    # asking again, once; an exception is that answer's failure.
+    prefetched: dict[str, FetchResult | FetchError] = field(default_factory=dict)
 
     def load_validators(self, urls: Sequence[str]) -> None:
         """Read the validators of the URLs not cached yet, in one query rather than one per poll."""
@@ -66,17 +70,6 @@ class PollContext:
         for url in missing:
             etag, modified = found.get(url, (None, None))
             self.validators[url] = Validators(etag=etag, last_modified=modified)
-
-
-@dataclass
-class PollResult:
-    source_id: str
-    links: int = 0
-    new_documents: int = 0
-    new_items: int = 0
-    alerts: int = 0
-    not_modified: bool = False
-    outcome: PollOutcome = field(default_factory=lambda: PollOutcome(ok=True))
 
 
 class SourceBlocked(Exception):
@@ -107,11 +100,7 @@ def poll(source: Source, ctx: PollContext, pages: int = 1) -> PollResult:
         except Exception:  # the database itself is failing: logged, and the next poll tries again
             log.exception("poll.state_not_recorded")
         _count(ctx.metrics, source.id, result.outcome)
-        log.info("poll.done", links=result.links, new_documents=result.new_documents,
-                 new_items=result.new_items, alerts=result.alerts, not_modified=result.not_modified,
-                 ok=result.outcome.ok, error=result.outcome.error or result.outcome.blocked or result.outcome.broken,
-                 drifted=result.outcome.drifted,
-                 ms=round((time.monotonic() - started) * 1000))
+        log_poll_done(result, started)
     return result
 
 
@@ -148,11 +137,15 @@ def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult
 
 
 def _fetch_listing(source: Source, ctx: PollContext, url: str, conditional: bool) -> FetchResult:
-    validators = None
-    if conditional:
-        ctx.load_validators([url])
-        validators = ctx.validators[url]
-    listing = ctx.fetcher.get(url, validators=validators, source=source)
+    listing = ctx.prefetched.pop(url, None) if conditional else None
+    if isinstance(listing, FetchError):
+        raise listing
+    if listing is None:
+        validators = None
+        if conditional:
+            ctx.load_validators([url])
+            validators = ctx.validators[url]
+        listing = ctx.fetcher.get(url, validators=validators, source=source)
     if ctx.metrics is not None:
         ctx.metrics.fetch_seconds.observe(listing.elapsed)
     if listing.blocked:
@@ -258,12 +251,12 @@ def _record(source: Source, ctx: PollContext, outcome: PollOutcome) -> None:
     now = utcnow()
     if ctx.health is not None and good_poll(outcome):
         for deferred in ctx.health.add(source, outcome, now):
-            _record_in_full(ctx, *deferred)
+            record_in_full(ctx, *deferred)
     elif not record_healthy_poll(ctx.engine, source.id, outcome, now):
-        _record_in_full(ctx, source, outcome, now)
+        record_in_full(ctx, source, outcome, now)
 
 
-def _record_in_full(ctx: PollContext, source: Source, outcome: PollOutcome, now: datetime) -> None:
+def record_in_full(ctx: PollContext, source: Source, outcome: PollOutcome, now: datetime) -> None:
     """Load the source's state, update it, and tell the operator when its status changed."""
     delivery = ctx.settings.delivery
     with session_scope(ctx.engine) as session:
@@ -292,12 +285,12 @@ def poll_many(sources: Sequence[Source], ctx: PollContext, pages: int = 1) -> li
     if len(sources) <= 1:
         return [poll(source, ctx, pages) for source in sources]
     ctx.load_validators([source.url for source in sources])
-    cycle = ctx if ctx.health is not None else replace(ctx, health=HealthBatch(ctx.engine))
+    cycle = ctx if ctx.health is not None else replace(ctx, health=health_batch(ctx.engine))
     try:
         return ElasticPool(ctx.settings.workers).map(lambda source: poll(source, cycle, pages), sources)
     finally:
         try:
             for deferred in cycle.health.flush():
-                _record_in_full(cycle, *deferred)
+                record_in_full(cycle, *deferred)
         except Exception:  # the database itself is failing: logged, and the next cycle tries again
             log.exception("poll.state_not_recorded")

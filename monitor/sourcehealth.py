@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from monitor.models import Alert, SourceState, utcnow
+from monitor.pollrecord import Deferred, HealthBatch, PollOutcome, good_poll
 from monitor.store import add_alert
 
+__all__ = ["HealthBatch", "PollOutcome", "good_poll", "health_batch", "record_healthy_poll", "record_poll"]
+
 BAD = {"failing", "blocked", "broken", "drifted"}
-
-
-@dataclass
-class PollOutcome:
-    """How one poll of one source ended."""
-
-    ok: bool
-    error: str | None = None
-    blocked: str | None = None
-    broken: str | None = None  # e.g. "3 links, fewer than min_links 5"
-    drifted: str | None = None  # the list selectors broke; the poll went on with detected links
-    documents: int = 0
 
 
 def _status(state: SourceState, outcome: PollOutcome, failures_before_alert: int) -> str:
@@ -73,10 +60,6 @@ _GOOD_POLL = (
             documents=_TABLE.c.documents + bindparam("docs"), last_error=None, blocked_reason=None))
 
 
-def good_poll(outcome: PollOutcome) -> bool:
-    return outcome.ok and not outcome.broken and not outcome.drifted
-
-
 def record_healthy_poll(engine: Engine, source_id: str, outcome: PollOutcome, now: datetime) -> bool:
     """The common case, a good poll of a source that was fine: one UPDATE on a bare connection (no
     session, no load, no alert). False when the poll was not good, the row is missing or the
@@ -91,45 +74,15 @@ def _healthy_update(conn: Connection, source_id: str, outcome: PollOutcome, now:
     return conn.execute(_GOOD_POLL, {"sid": source_id, "now": now, "docs": outcome.documents}).rowcount == 1
 
 
-Deferred = tuple[Any, PollOutcome, datetime]  # (the source — anything with an `id` —, outcome, poll time)
+def health_batch(engine: Engine, size: int = 100, max_wait: float = 1.0) -> HealthBatch:
+    """A cycle's HealthBatch writing each chunk through `engine` in one transaction."""
 
-
-class HealthBatch:
-    """Good polls of a one-shot cycle, written `size` at a time in one transaction instead of one
-    transaction each (a pool checkout, BEGIN and COMMIT per source), and once a poll has waited
-    `max_wait` seconds, at the next poll's end: `poll`'s progress bar counts the rows written, so it
-    keeps moving in a slow cycle. Every row keeps its own UPDATE and poll time; the polls whose row
-    did not match (a missing row, a source that was not healthy) are handed back for record_poll. A process killed mid-cycle loses at most a chunk of poll counts,
-    never an item or an alert: those are stored with the documents."""
-
-    def __init__(self, engine: Engine, size: int = 100, max_wait: float = 1.0) -> None:
-        self.engine, self.size, self.max_wait = engine, size, max_wait
-        self.pending: list[Deferred] = []
-        self.since = 0.0  # when the oldest pending poll was queued (time.monotonic)
-        self.lock = threading.Lock()
-
-    def add(self, source: Any, outcome: PollOutcome, now: datetime) -> list[Deferred]:
-        """Queue a good poll; when that fills the chunk, write it and return the polls left undecided."""
-        with self.lock:
-            if not self.pending:
-                self.since = time.monotonic()
-            self.pending.append((source, outcome, now))
-            if len(self.pending) < self.size and time.monotonic() - self.since < self.max_wait:
-                return []
-            chunk, self.pending = self.pending, []
-        return self._write(chunk)
-
-    def flush(self) -> list[Deferred]:
-        with self.lock:
-            chunk, self.pending = self.pending, []
-        return self._write(chunk)
-
-    def _write(self, chunk: list[Deferred]) -> list[Deferred]:
-        if not chunk:
-            return []
-        with self.engine.begin() as conn:
+    def write(chunk: list[Deferred]) -> list[Deferred]:
+        with engine.begin() as conn:
             return [(source, outcome, now) for source, outcome, now in chunk
                     if not _healthy_update(conn, source.id, outcome, now)]
+
+    return HealthBatch(write, size, max_wait)
 
 
 def _transition_alert(session: Session, state: SourceState, name: str, tag: str,

@@ -17,7 +17,7 @@ from monitor.fetch import Fetcher
 from monitor.models import Alert, ArticleFailure, SourceState
 from monitor.pipeline import PollContext, poll, poll_many
 from monitor.settings import HttpConfig, Settings
-from monitor.sourcehealth import HealthBatch
+from monitor.sourcehealth import health_batch
 from monitor.store import GIVE_UP_AFTER, given_up_counts, record_article_failure
 from support.badsite import Answer, html, scripted
 from support.rows import document_urls, source_state
@@ -262,9 +262,9 @@ def test_a_cycle_writes_its_good_polls_health_in_one_transaction_and_still_notic
         poll_many(sources, ctx)  # first polls: every row is created one by one
         event.listen(ctx.engine, "commit", count)
         try:
-            warm = poll_many(sources, replace(ctx, health=HealthBatch(ctx.engine, max_wait=3600)))
+            warm = poll_many(sources, replace(ctx, health=health_batch(ctx.engine, max_wait=3600)))
             batched = len(commits)
-            poll_many(sources, replace(ctx, health=HealthBatch(ctx.engine, max_wait=0)))  # a row as each poll ends
+            poll_many(sources, replace(ctx, health=health_batch(ctx.engine, max_wait=0)))  # a row as each poll ends
         finally:
             event.remove(ctx.engine, "commit", count)
         with session_scope(ctx.engine) as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,6 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
     alert record that); see `edu-monitor sources list` for each source's health.
     """
     from monitor.fetch import Fetcher
-    from monitor.pipeline import PollContext, poll_many
-    from monitor.progress import PollProgress
 
     sources = select_sources(app, source_ids)
     if pages > 1:
@@ -46,17 +45,54 @@ def poll(app: AppContext, source_ids: tuple[str, ...], pages: int) -> None:
                 click.echo(f"{source.id}: no pagination rule (catalog key `pagination`), only page 1 is read",
                            err=True)
     fetcher = Fetcher(app.settings.http)
-    ctx = PollContext(engine=app.engine, fetcher=fetcher, routes=app.routes(), settings=app.settings)
     try:
-        with PollProgress(app.engine, [s.id for s in sources]) as progress:
-            results = poll_many(sources, ctx, pages)
-            progress.finish(results)
+        results = _poll_cycle(app, sources, fetcher, pages)
     finally:
         fetcher.close()
     if results:  # one write: a flushed line per source cost a warm cycle of 1,000 sources 1,000 writes
         click.echo("\n".join(_result_line(r) for r in results))
-    app.engine.dispose()  # SQLite checkpoints its WAL as the last connection closes
+    if app.has_engine():
+        app.engine.dispose()  # SQLite checkpoints its WAL as the last connection closes
     exit_without_teardown()
+
+
+def _poll_cycle(app: AppContext, sources: list[Any], fetcher: Any, pages: int) -> list[Any]:
+    """Unattended (no terminal for a progress bar) and on SQLite, the warm pass asks the healthy
+    lists first without loading the ORM (monitor/sweep.py); the pipeline polls what it leaves."""
+    swept = None
+    if pages == 1 and not sys.stderr.isatty():
+        from monitor.sweep import sweep
+
+        swept = sweep(sources, app.settings.database_url, fetcher, app.settings.workers)
+    if swept is None:
+        return _pipeline_cycle(app, sources, fetcher, pages)
+    if swept.handed or swept.unrecorded:
+        from monitor.pipeline import record_in_full
+
+        rest = _pipeline_cycle(app, swept.handed, fetcher, pages, swept.prefetched)
+        swept.results.update((r.source_id, r) for r in rest)
+        ctx = _context(app, fetcher)
+        for deferred in swept.unrecorded:
+            record_in_full(ctx, *deferred)
+    return [swept.results[s.id] for s in sources]
+
+
+def _context(app: AppContext, fetcher: Any, prefetched: dict[str, Any] | None = None) -> Any:
+    from monitor.pipeline import PollContext
+
+    return PollContext(engine=app.engine, fetcher=fetcher, routes=app.routes(), settings=app.settings,
+                       prefetched=prefetched or {})
+
+
+def _pipeline_cycle(app: AppContext, sources: list[Any], fetcher: Any, pages: int,
+                    prefetched: dict[str, Any] | None = None) -> list[Any]:
+    from monitor.pipeline import poll_many
+    from monitor.progress import PollProgress
+
+    with PollProgress(app.engine, [s.id for s in sources]) as progress:
+        results = poll_many(sources, _context(app, fetcher, prefetched), pages)
+        progress.finish(results)
+    return results
 
 
 def _result_line(r: Any) -> str:
