@@ -1,7 +1,9 @@
 """A thread pool sized to the work: it starts small and adds threads only while they wait.
 
 A poll cycle whose sites answer at once is CPU-bound, and the GIL lets one thread run Python at a
-time: with 8 threads a third of a warm poll's CPU went to threads taking turns. When the sites are
+time: with 8 threads a third of a warm poll's CPU went to threads taking turns, and even a second
+thread cost a warm cycle a quarter more CPU and a cold one a fifth (each thread, back from a socket,
+waits for the other to hand over the GIL), so the pool starts with one. When the sites are
 slow, the threads wait on the network and more of them keep the core busy. So the pool measures
 the time the process's threads ran or were ready to run (on Linux the kernel's per-thread
 schedstat; elsewhere CPU time only) against the wall clock as it goes, and when that is under half
@@ -30,7 +32,7 @@ class ElasticPool(Generic[T, R]):
     CPU-bound (no thread added); below it, threads are added for `aim` of a core; `every`: seconds
     between two measurements."""
 
-    def __init__(self, most: int, start: int = 2, busy: float = 0.5, aim: float = 0.9, every: float = 0.1,
+    def __init__(self, most: int, start: int = 1, busy: float = 0.5, aim: float = 0.9, every: float = 0.1,
                  name: str = "poll") -> None:
         self.most, self.start, self.name = max(1, most), max(1, start), name
         self.busy, self.aim, self.every = busy, aim, every
@@ -44,7 +46,7 @@ class ElasticPool(Generic[T, R]):
         self._results: list[R | None] = [None] * len(items)
         self._errors: list[BaseException] = []
         self._next, self._stop = 0, False
-        self._mark = (time.monotonic(), busy_seconds())
+        self._mark = (time.monotonic(), busy_times())
         with self._lock:
             for _ in range(min(self.start, self.most, len(items))):
                 self._spawn()
@@ -96,10 +98,10 @@ class ElasticPool(Generic[T, R]):
             since, cpu_then = self._mark
             if now - since < self.every:
                 return
-            cpu = busy_seconds()
+            cpu = busy_times()
             self._mark = (now, cpu)
             threads, left = len(self._threads), len(self._items) - self._next
-            load = (cpu - cpu_then) / (now - since)
+            load = busy_between(cpu_then, cpu) / (now - since)
             if load >= self.busy or threads >= self.most or left <= 0:
                 return
             # At most doubled per measurement: the kernel adds a thread's wait for a CPU to its
@@ -112,19 +114,26 @@ class ElasticPool(Generic[T, R]):
 _TASKS = "/proc/self/task"
 
 
-def busy_seconds() -> float:
-    """Seconds the process's threads have run or waited in the run queue for a CPU (Linux's
-    schedstat); where that cannot be read, CPU time alone."""
+def busy_times() -> dict[str, int]:
+    """Nanoseconds each of the process's threads has run or waited in the run queue for a CPU
+    (Linux's schedstat), by thread id; where that cannot be read, the process's CPU time alone."""
     try:
         tasks = os.listdir(_TASKS)
     except OSError:
-        return time.process_time()
-    total = 0
+        return {"process": time.process_time_ns()}
+    times = {}
     for task in tasks:
         try:
             with open(f"{_TASKS}/{task}/schedstat", "rb") as stat:
                 ran, queued = stat.read().split()[:2]
         except (OSError, ValueError):  # the thread ended meanwhile
             continue
-        total += int(ran) + int(queued)
-    return total / 1e9
+        times[task] = int(ran) + int(queued)
+    return times
+
+
+def busy_between(before: dict[str, int], after: dict[str, int]) -> float:
+    """Seconds of running or runnable time between two readings, counted per thread: a thread that
+    ended in between takes its whole history out of a plain sum, which read as an idle process and
+    grew the pool for nothing. A thread started in between counts from zero."""
+    return sum(max(0, ns - before.get(task, 0)) for task, ns in after.items()) / 1e9

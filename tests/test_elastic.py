@@ -44,6 +44,9 @@ def test_threads_that_compute_keep_the_pool_at_its_start() -> None:
     pool: ElasticPool[int, int] = ElasticPool(8, start=2)
     assert pool.map(compute, list(range(100))) == list(range(100))
     assert pool.size == 2
+    alone: ElasticPool[int, int] = ElasticPool(8)  # by default one thread: a second only takes turns at the GIL
+    assert alone.map(compute, list(range(50))) == list(range(50))
+    assert alone.size == 1
 
 
 def test_a_pool_starts_with_no_more_threads_than_items() -> None:
