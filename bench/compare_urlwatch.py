@@ -13,7 +13,7 @@ getrusage(RUSAGE_CHILDREN)) are measured per run; the medians are compared.
 Concurrency: urlwatch 2.29 has no setting for it; its worker pool is the module constant
 urlwatch.worker.MAX_WORKERS (10). A hooks file sets that constant to --workers, and edu-monitor gets
 `workers: --workers`: both tools poll up to that many pages at once (edu-monitor's pool starts
-with two threads and grows only while they wait on the network). edu-monitor runs with http.min_delay 0,
+with one thread and grows only while it waits on the network). edu-monitor runs with http.min_delay 0,
 its other HTTP settings at their defaults, robots.txt off for these sources (urlwatch does not read robots.txt,
 and a one-shot `edu-monitor poll` would otherwise fetch every site's robots.txt again), and its default
 INFO logging (JSON lines to a file). urlwatch runs with its default configuration (its report goes to a log file).

@@ -99,9 +99,7 @@ def _run(sources: Sequence[Any], validators: dict[str, Validators], fetcher: Fet
          batch: HealthBatch) -> Sweep:
     done = Sweep()
     asked = [s for s in sources if s.url in validators]
-    # One thread to start: a pass whose sites answer at once is CPU-bound, and a second thread
-    # only takes turns at the GIL; the pool grows while the threads wait on slow sites.
-    answers = ElasticPool(workers, start=1, name="sweep").map(
+    answers = ElasticPool(workers, name="sweep").map(
         lambda source: _ask(source, validators[source.url], fetcher, batch, done), asked)
     _keep(done, batch.flush)
     for source, answer in zip(asked, answers, strict=True):
