@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from monitor.db import session_scope
 from monitor.elastic import ElasticPool
 from monitor.fetch import Fetcher, FetchError, FetchResult, InvalidURL, Validators
 from monitor.models import Document, utcnow
-from monitor.pollrecord import HealthBatch, PollOutcome, PollResult, good_poll, log_poll_done
+from monitor.pollrecord import Deferred, HealthBatch, PollOutcome, PollResult, good_poll, log_poll_done
 from monitor.settings import RouteConfig, Settings
 from monitor.sourcehealth import health_batch, record_healthy_poll, record_poll
 from monitor.store import (
@@ -289,8 +289,14 @@ def poll_many(sources: Sequence[Source], ctx: PollContext, pages: int = 1) -> li
     try:
         return ElasticPool(ctx.settings.workers).map(lambda source: poll(source, cycle, pages), sources)
     finally:
-        try:
-            for deferred in cycle.health.flush():
-                record_in_full(cycle, *deferred)
-        except Exception:  # the database itself is failing: logged, and the next cycle tries again
-            log.exception("poll.state_not_recorded")
+        record_all(cycle, cycle.health.flush)
+
+
+def record_all(ctx: PollContext, pending: Callable[[], Sequence[Deferred]]) -> None:
+    """record_in_full for each good poll that `pending` (a batch's flush) returns: those whose state
+    row did not match. A failing database is logged, and the next cycle counts again."""
+    try:
+        for deferred in pending():
+            record_in_full(ctx, *deferred)
+    except Exception:
+        log.exception("poll.state_not_recorded")

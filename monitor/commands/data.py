@@ -66,14 +66,13 @@ def _poll_cycle(app: AppContext, sources: list[Any], fetcher: Any, pages: int) -
         swept = sweep(sources, app.settings.database_url, fetcher, app.settings.workers)
     if swept is None:
         return _pipeline_cycle(app, sources, fetcher, pages)
-    if swept.handed or swept.unrecorded:
-        from monitor.pipeline import record_in_full
-
+    if swept.handed:
         rest = _pipeline_cycle(app, swept.handed, fetcher, pages, swept.prefetched)
         swept.results.update((r.source_id, r) for r in rest)
-        ctx = _context(app, fetcher)
-        for deferred in swept.unrecorded:
-            record_in_full(ctx, *deferred)
+    if swept.unrecorded:
+        from monitor.pipeline import record_all
+
+        record_all(_context(app, fetcher), lambda: swept.unrecorded)
     return [swept.results[s.id] for s in sources]
 
 
