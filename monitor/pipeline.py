@@ -56,9 +56,10 @@ class PollContext:
     # so a warm poll costs one request and one state update. Another process that refreshed them
     # only costs this one a full 200 answer, never a missed change.
     validators: dict[str, Validators] = field(default_factory=dict)
-    # What a list URL already answered in this cycle (monitor/sweep.py asked it): used instead of
-    # asking again, once; an exception is that answer's failure.
-    prefetched: dict[str, FetchResult | FetchError] = field(default_factory=dict)
+    # What a source's list already answered in this cycle, by source id (monitor/sweep.py asked it
+    # with the source's own settings): used instead of asking again, once; an exception is raised
+    # as the request's own would have been.
+    prefetched: dict[str, FetchResult | Exception] = field(default_factory=dict)
 
     def load_validators(self, urls: Sequence[str]) -> None:
         """Read the validators of the URLs not cached yet, in one query rather than one per poll."""
@@ -137,8 +138,8 @@ def _poll_pages(source: Source, ctx: PollContext, pages: int, result: PollResult
 
 
 def _fetch_listing(source: Source, ctx: PollContext, url: str, conditional: bool) -> FetchResult:
-    listing = ctx.prefetched.pop(url, None) if conditional else None
-    if isinstance(listing, FetchError):
+    listing = ctx.prefetched.pop(source.id, None) if conditional and url == source.url else None
+    if isinstance(listing, Exception):
         raise listing
     if listing is None:
         validators = None

@@ -24,7 +24,7 @@ from urllib.parse import quote
 import structlog
 
 from monitor.elastic import ElasticPool
-from monitor.fetch import Fetcher, FetchError, FetchResult, Validators
+from monitor.fetch import Fetcher, FetchResult, Validators
 from monitor.pollrecord import ChunkWriter, Deferred, HealthBatch, PollResult, log_poll_done
 from monitor.sqlitefile import apply_pragmas, sqlite_file, stored_timestamp
 
@@ -47,13 +47,13 @@ class Sweep:
 
     results: dict[str, PollResult] = field(default_factory=dict)  # by source id: polls finished here
     handed: list[Any] = field(default_factory=list)  # sources the pipeline polls, in the given order
-    prefetched: dict[str, FetchResult | FetchError] = field(default_factory=dict)  # their answers, by list URL
+    prefetched: dict[str, FetchResult | Exception] = field(default_factory=dict)  # their answers, by source id
     unrecorded: list[Deferred] = field(default_factory=list)  # unchanged, but the row no longer matched
 
 
 def sweep(sources: Sequence[Any], database_url: str, fetcher: Fetcher, workers: int) -> Sweep | None:
-    """The warm pass over `sources`; None when it cannot run here (not a SQLite file, or no schema
-    yet): then the pipeline polls every source, as before."""
+    """The warm pass over `sources` (distinct ids); None when it cannot run here (not a SQLite file,
+    or no schema yet): then the pipeline polls every source, as before."""
     path = sqlite_file(database_url)
     if path is None:
         return None
@@ -104,23 +104,21 @@ def _run(sources: Sequence[Any], validators: dict[str, Validators], fetcher: Fet
     _keep(done, batch.flush)
     for source, answer in zip(asked, answers, strict=True):
         if answer is not None:
-            done.prefetched[source.url] = answer
+            done.prefetched[source.id] = answer
     done.handed = [s for s in sources if s.id not in done.results]
     return done
 
 
 def _ask(source: Any, validators: Validators, fetcher: Fetcher, batch: HealthBatch,
-         done: Sweep) -> FetchResult | FetchError | None:
-    """Ask one list; an unchanged one is recorded here, anything else is returned for the pipeline
-    (None: an unexpected error, which the pipeline meets again and records)."""
+         done: Sweep) -> FetchResult | Exception | None:
+    """Ask one list; an unchanged one is recorded here (None), anything else — the answer, or the
+    exception the request raised — is returned for the pipeline, which records it as its own."""
     started = time.monotonic()
     with structlog.contextvars.bound_contextvars(source=source.id):
         try:
             page = fetcher.get(source.url, validators=validators, source=source)
-        except FetchError as exc:
+        except Exception as exc:  # a FetchError, or a bug: the pipeline's error boundary logs it
             return exc
-        except Exception:  # the pipeline's error boundary logs and records it
-            return None
         if not page.not_modified:
             return page
         result = done.results[source.id] = PollResult(source_id=source.id, not_modified=True)

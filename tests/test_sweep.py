@@ -9,8 +9,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -128,21 +126,40 @@ def test_a_source_that_was_not_healthy_is_polled_by_the_pipeline_and_its_recover
 
 
 def test_a_state_changed_while_the_pass_waited_is_left_to_record_poll(tmp_path: Path) -> None:
-    """Another process marks a source failing after the pass read the healthy sources: the guarded
-    UPDATE leaves the row alone and record_poll tells the recovery, as in the pipeline."""
+    """Another process marks a source failing after the pass read the healthy sources (here: as its
+    list is asked): the guarded UPDATE leaves the row alone and record_poll tells the recovery, as
+    in the pipeline. The list is asked once: by the pass, not again by the pipeline."""
     with serve(tmp_path / "www") as server:
         _world(tmp_path, server)
-        server.delay = 1.0  # every answer waits; the state changes meanwhile
-        changer = threading.Timer(0.4, _mark_failing, (tmp_path, "site-b"))
-        changer.start()
-        started = time.monotonic()
+        _before_answering(server, "/b/", lambda: _mark_failing(tmp_path, "site-b"))
+        asked = len(server.hits)
         result = _poll(tmp_path)
-        changer.join()
-        assert time.monotonic() - started > 0.9  # the change did land while the lists were being asked
+        assert _list_hits(server, asked) == {name: 1 for name in NAMES}
     assert result.exit_code == 0
     state = _states(tmp_path)["site-b"]
     assert (state.status, state.consecutive_failures, state.polls) == ("ok", 0, 2)  # counted once, by record_poll
     assert _operator_titles(tmp_path) == ["数据源已恢复：b省教育厅 通知公告"]
+
+
+def test_sources_sharing_a_list_each_get_their_own_answer_and_a_source_named_twice_is_polled_once(
+        tmp_path: Path) -> None:
+    with serve(tmp_path / "www") as server:
+        _world(tmp_path, server)
+        entries = yaml.safe_load((tmp_path / "sources.yml").read_text(encoding="utf-8"))
+        twin = {**entries[1], "id": "site-b-twin", "name": "b省教育厅 通知公告（转载）"}
+        (tmp_path / "sources.yml").write_text(yaml.safe_dump([*entries, twin], allow_unicode=True), encoding="utf-8")
+        assert _poll(tmp_path).exit_code == 0  # the twin's first poll stores nothing new
+        Site("b", "b省教育厅", [_notice(1), _notice(2)]).write(tmp_path / "www")
+        asked = len(server.hits)
+        result = _poll(tmp_path)
+        assert _list_hits(server, asked)["b"] == 2  # once for each source, with its own settings
+        named = CliRunner().invoke(cli, ["--config", str(tmp_path / "config.yml"), "poll", "site-a", "site-a"],
+                                   catch_exceptions=False)
+    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    assert "failed" not in lines["site-b"] and "failed" not in lines["site-b-twin"]
+    assert sum("new_documents=1" in lines[s] for s in ("site-b", "site-b-twin")) == 1  # stored once
+    assert [line.split()[0] for line in named.output.splitlines() if line.startswith("site-")] == ["site-a"]
+    assert named.output.count('"poll.done"') == 1
 
 
 def test_the_pass_stands_aside_where_it_cannot_run(tmp_path: Path) -> None:
@@ -164,6 +181,18 @@ def test_the_pass_stands_aside_where_it_cannot_run(tmp_path: Path) -> None:
 ])
 def test_only_a_plain_sqlite_file_is_swept(url: str, file: str | None) -> None:
     assert sqlite_file(url) == file
+
+
+def _before_answering(server: Any, path: str, action: Any) -> None:
+    """Run `action` whenever `path` is requested, before it is answered."""
+
+    class Hooked(server.RequestHandlerClass):  # type: ignore[name-defined,misc]
+        def do_GET(self) -> None:
+            if self.path == path:
+                action()
+            super().do_GET()
+
+    server.RequestHandlerClass = Hooked
 
 
 def _mark_failing(tmp_path: Path, source_id: str) -> None:

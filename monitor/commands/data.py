@@ -14,9 +14,11 @@ from monitor.settings import parse_moment
 
 
 def select_sources(app: AppContext, ids: tuple[str, ...]) -> list[Any]:
+    """The named sources (each once, in the order named), or every enabled one."""
     catalog = app.catalog()
     if not ids:
         return [s for s in catalog if s.enabled]
+    ids = tuple(dict.fromkeys(ids))
     by_id = {s.id: s for s in catalog}
     unknown = [i for i in ids if i not in by_id]
     if unknown:
