@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -127,7 +127,7 @@ def _ask(source: Any, validators: Validators, fetcher: Fetcher, batch: HealthBat
     return None
 
 
-def _keep(done: Sweep, write: Any) -> None:
+def _keep(done: Sweep, write: Callable[[], list[Deferred]]) -> None:
     """Run a health write; its unmatched rows go to record_poll. A failing database is logged and
     the next cycle counts again, as the pipeline does (a poll count, never an item or an alert)."""
     try:
